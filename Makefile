@@ -1,0 +1,44 @@
+# omdb-lakehouse: `make demo` and `make test` are all a fresh machine needs
+# (Python 3.11+ and Java 17; the rest is installed here).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install jars demo test test-fast lint format clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP) ## Create .venv and install the project with its dev tools
+
+jars: $(STAMP) ## Fetch Delta Lake's jars for Spark (cached; done once)
+	$(BIN)/python -m streaming.session
+
+demo: jars ## Run the whole pipeline offline and print gold
+	$(BIN)/omdb-lakehouse demo
+
+lint: $(STAMP) ## ruff: lint and formatting check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## ruff: fix what can be fixed and format
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: jars lint ## Lint, then every test (unit and integration)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP) ## Only tests that need no Spark
+	$(BIN)/python -m pytest -m 'not spark'
+
+clean: ## Remove the environment, caches and the local lakehouse
+	rm -rf $(VENV) .lakehouse .pytest_cache .ruff_cache build dist *.egg-info

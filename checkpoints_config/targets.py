@@ -1,0 +1,122 @@
+"""The three targets: ``local`` (one folder), ``dev`` and ``prod`` (Unity Catalog volumes)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from checkpoints_config.model import (
+    ConfigError,
+    PipelineConfig,
+    StreamConfig,
+    TableNames,
+    Trigger,
+    validate_identifier,
+)
+
+DEFAULT_ROOT = "./.lakehouse"
+ROOT_ENV = "OMDB_LAKEHOUSE_ROOT"
+TARGETS = ("local", "dev", "prod")
+
+# Files per micro-batch: bounded so a large backfill commits steadily instead of
+# in one huge first batch; prod clusters take bigger bites.
+_MAX_FILES = {"local": 5000, "dev": 2000, "prod": 10000}
+
+
+def resolve_root(root: str | os.PathLike[str] | None = None) -> Path:
+    """The local root: ``root``, else ``$OMDB_LAKEHOUSE_ROOT``, else ``./.lakehouse``."""
+    chosen = root if root not in (None, "") else os.environ.get(ROOT_ENV) or DEFAULT_ROOT
+    return Path(chosen).expanduser().resolve()
+
+
+def landing_dir(root: Path) -> Path:
+    """Where the producer lands OMDb search pages under a local root."""
+    return root / "landing" / "omdb" / "search"
+
+
+def local(
+    root: str | os.PathLike[str] | None = None, tables: TableNames | None = None
+) -> PipelineConfig:
+    """Everything under one local folder: landing files, tables, checkpoints."""
+    base = resolve_root(root)
+    checkpoints = base / "checkpoints"
+
+    def stream(name: str) -> StreamConfig:
+        return StreamConfig(
+            name=name,  # type: ignore[arg-type]
+            checkpoint_location=str(checkpoints / name),
+            trigger=Trigger(),
+            max_files_per_trigger=_MAX_FILES["local"],
+        )
+
+    return PipelineConfig(
+        target="local",
+        landing_path=str(landing_dir(base)),
+        bronze=stream("bronze"),
+        silver=stream("silver"),
+        gold=stream("gold"),
+        tables=tables or TableNames(),
+        table_root=str(base / "tables"),
+    )
+
+
+def databricks(
+    target: str,
+    catalog: str,
+    schema: str,
+    landing_volume: str = "landing",
+    checkpoint_volume: str = "checkpoints",
+    tables: TableNames | None = None,
+) -> PipelineConfig:
+    """A Unity Catalog target: landing files and checkpoints in volumes of ``catalog.schema``."""
+    if target not in ("dev", "prod"):
+        raise ConfigError(f"a Databricks target is dev or prod, got {target!r}")
+    for value, what in (
+        (catalog, "catalog"),
+        (schema, "schema"),
+        (landing_volume, "landing volume"),
+        (checkpoint_volume, "checkpoint volume"),
+    ):
+        validate_identifier(value, what)
+    volumes = f"/Volumes/{catalog}/{schema}"
+    checkpoints = f"{volumes}/{checkpoint_volume}"
+
+    def stream(name: str) -> StreamConfig:
+        return StreamConfig(
+            name=name,  # type: ignore[arg-type]
+            checkpoint_location=f"{checkpoints}/{name}",
+            trigger=Trigger(),
+            max_files_per_trigger=_MAX_FILES[target],
+            schema_location=f"{checkpoints}/{name}/_schemas" if name == "bronze" else None,
+        )
+
+    return PipelineConfig(
+        target=target,
+        landing_path=f"{volumes}/{landing_volume}/omdb/search",
+        bronze=stream("bronze"),
+        silver=stream("silver"),
+        gold=stream("gold"),
+        tables=tables or TableNames(),
+        catalog=catalog,
+        schema=schema,
+        use_auto_loader=True,
+    )
+
+
+def load_target(
+    name: str = "local",
+    *,
+    root: str | os.PathLike[str] | None = None,
+    catalog: str | None = None,
+    schema: str | None = None,
+    landing_volume: str = "landing",
+    checkpoint_volume: str = "checkpoints",
+) -> PipelineConfig:
+    """The config of target ``name`` (local, dev or prod)."""
+    if name == "local":
+        return local(root)
+    if name in ("dev", "prod"):
+        if not catalog or not schema:
+            raise ConfigError(f"target {name} needs --catalog and --schema")
+        return databricks(name, catalog, schema, landing_volume, checkpoint_volume)
+    raise ConfigError(f"target must be one of {', '.join(TARGETS)}, got {name!r}")

@@ -1,0 +1,117 @@
+"""The landing contract: one immutable JSON file per OMDb page, written atomically.
+
+Path: ``<landing>/<term-slug>/<type|all>/page-<NNN>--<fetched_at>--<id>.json``.
+The file appears under its final name only when complete (written to a hidden
+temporary name in the same folder, then hard-linked into place, which also refuses
+to replace an existing file), and is never rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import unicodedata
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+ENVELOPE_VERSION = 1
+_SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search page request, as recorded in the envelope (never with the key)."""
+
+    s: str
+    type: str | None = None
+    y: str | None = None
+    page: int = 1
+
+
+def slugify(term: str) -> str:
+    """A folder name of ``[a-z0-9-]`` only for a search term; never empty, never ``..``.
+
+    Terms with no ASCII letters or digits (say, Japanese titles) get a stable hash.
+    """
+    ascii_text = unicodedata.normalize("NFKD", term).encode("ascii", "ignore").decode()
+    slug = _SLUG_UNSAFE.sub("-", ascii_text.lower()).strip("-")[:80].strip("-")
+    if slug:
+        return slug
+    return "term-" + hashlib.sha256(term.encode()).hexdigest()[:12]
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and a ``Z``: ``2026-11-27T22:00:00.000Z``."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def build_envelope(
+    request: SearchRequest,
+    response: Any,
+    *,
+    http_status: int,
+    fetched_at: datetime,
+    run_id: str,
+) -> dict[str, Any]:
+    """The landing envelope around one OMDb response body (kept exactly as parsed)."""
+    return {
+        "envelope_version": ENVELOPE_VERSION,
+        "source": "omdb",
+        "endpoint": "search",
+        "request": asdict(request),
+        "fetched_at": format_timestamp(fetched_at),
+        "http_status": http_status,
+        "run_id": run_id,
+        "response": response,
+    }
+
+
+def landing_relpath(
+    request: SearchRequest, fetched_at: datetime, file_id: str | None = None
+) -> PurePosixPath:
+    """Where a page lands, relative to the landing root."""
+    stamp = format_timestamp(fetched_at).replace("-", "").replace(":", "").replace(".", "")
+    file_id = file_id or uuid.uuid4().hex[:12]
+    if not re.fullmatch(r"[a-z0-9]+", file_id):
+        raise ValueError(f"file id must be [a-z0-9]+, got {file_id!r}")
+    kind = slugify(request.type) if request.type else "all"
+    return PurePosixPath(
+        slugify(request.s), kind, f"page-{request.page:03d}--{stamp}--{file_id}.json"
+    )
+
+
+class LocalLanding:
+    """Lands envelopes as files under a local folder."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+
+    def write(self, envelope: dict[str, Any], relpath: PurePosixPath) -> Path:
+        """Write ``envelope`` as one line of UTF-8 JSON at ``relpath``, atomically.
+
+        Raises:
+            ValueError: ``relpath`` would leave the landing root.
+            FileExistsError: a file already has that name (landed files are immutable).
+        """
+        target = (self.root / relpath).resolve()
+        if not target.is_relative_to(self.root):
+            raise ValueError(f"landing path escapes the landing root: {relpath}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = (json.dumps(envelope, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        # A leading dot hides the partial file from Spark's and Auto Loader's listings.
+        temp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+        try:
+            with open(temp, "xb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+        return target

@@ -1,0 +1,160 @@
+"""Table schemas, and creating the tables (by path locally, by name in Unity Catalog)."""
+
+from __future__ import annotations
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import (
+    ArrayType,
+    IntegerType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+from checkpoints_config import PipelineConfig, TableRef
+
+
+def _fields(*specs: tuple[str, object]) -> StructType:
+    return StructType([StructField(name, dtype, True) for name, dtype in specs])  # type: ignore[arg-type]
+
+
+SEARCH_RESULT = _fields(
+    ("Title", StringType()),
+    ("Year", StringType()),
+    ("imdbID", StringType()),
+    ("Type", StringType()),
+    ("Poster", StringType()),
+)
+
+# The landing envelope as bronze parses it. Unknown fields are ignored here and kept
+# byte for byte in bronze's `raw` column.
+ENVELOPE = _fields(
+    ("envelope_version", IntegerType()),
+    ("source", StringType()),
+    ("endpoint", StringType()),
+    (
+        "request",
+        _fields(
+            ("s", StringType()),
+            ("type", StringType()),
+            ("y", StringType()),
+            ("page", IntegerType()),
+        ),
+    ),
+    ("fetched_at", StringType()),
+    ("http_status", IntegerType()),
+    ("run_id", StringType()),
+    (
+        "response",
+        _fields(
+            ("Search", ArrayType(SEARCH_RESULT)),
+            ("totalResults", StringType()),
+            ("Response", StringType()),
+            ("Error", StringType()),
+        ),
+    ),
+)
+
+BRONZE = _fields(
+    ("raw", StringType()),
+    *[(f.name, f.dataType) for f in ENVELOPE.fields if f.name != "fetched_at"],
+    ("fetched_at", TimestampType()),
+    ("_corrupt_reason", StringType()),
+    ("_source_file", StringType()),
+    ("_ingested_at", TimestampType()),
+)
+
+SILVER = _fields(
+    ("imdb_id", StringType()),
+    ("movie_title", StringType()),
+    ("release_year", IntegerType()),
+    ("end_year", IntegerType()),
+    ("media_type", StringType()),
+    ("poster_url", StringType()),
+    ("first_seen_at", TimestampType()),
+    ("last_seen_at", TimestampType()),
+    ("_source_file", StringType()),
+    ("_updated_at", TimestampType()),
+)
+
+QUARANTINE = _fields(
+    ("failed_rules", ArrayType(StringType())),
+    ("record", StringType()),
+    ("_source_file", StringType()),
+    ("result_index", IntegerType()),
+    ("fetched_at", TimestampType()),
+    ("_batch_id", LongType()),
+    ("_quarantined_at", TimestampType()),
+)
+
+GOLD = _fields(
+    ("release_year", IntegerType()),
+    ("media_type", StringType()),
+    ("total_releases", LongType()),
+    ("updated_at", TimestampType()),
+)
+
+DQ_METRICS = _fields(
+    ("stream", StringType()),
+    ("batch_id", LongType()),
+    ("rule", StringType()),
+    ("passed", LongType()),
+    ("failed", LongType()),
+    ("recorded_at", TimestampType()),
+)
+
+SCHEMAS: dict[str, StructType] = {
+    "bronze": BRONZE,
+    "silver": SILVER,
+    "quarantine": QUARANTINE,
+    "gold": GOLD,
+    "dq_metrics": DQ_METRICS,
+}
+
+COMMENTS = {
+    "bronze": "OMDb search pages as landed: raw line, parsed envelope, source file.",
+    "silver": "One row per OMDb title (imdb_id), cleaned; the newest observation wins.",
+    "quarantine": "Search results and pages that failed a silver rule, with the rule names.",
+    "gold": "Release counts per (release_year, media_type).",
+    "dq_metrics": "Passed and failed counts per data-quality rule and micro-batch.",
+}
+
+# Gold follows silver through its change data feed, which must be on from version 0.
+PROPERTIES = {"silver": {"delta.enableChangeDataFeed": "true"}}
+
+
+def ensure_tables(spark: SparkSession, config: PipelineConfig) -> None:
+    """Create every pipeline table that does not exist yet; existing ones are left alone."""
+    if config.on_unity_catalog:
+        spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{config.catalog}`.`{config.schema}`")
+    for ref in config.all_tables():
+        builder = DeltaTable.createIfNotExists(spark).addColumns(SCHEMAS[ref.key])
+        builder = builder.comment(COMMENTS[ref.key])
+        for key, value in PROPERTIES.get(ref.key, {}).items():
+            builder = builder.property(key, value)
+        named = builder.tableName(ref.full_name) if ref.full_name else builder.location(ref.path)
+        named.execute()
+
+
+def delta_table(spark: SparkSession, ref: TableRef) -> DeltaTable:
+    """The DeltaTable handle of ``ref``."""
+    if ref.full_name:
+        return DeltaTable.forName(spark, ref.full_name)
+    return DeltaTable.forPath(spark, ref.path)
+
+
+def read_table(spark: SparkSession, ref: TableRef) -> DataFrame:
+    """A batch read of ``ref``."""
+    if ref.full_name:
+        return spark.read.table(ref.full_name)
+    return spark.read.format("delta").load(ref.path)
+
+
+def table_exists(spark: SparkSession, ref: TableRef) -> bool:
+    """True when ``ref`` is a Delta table."""
+    if ref.full_name:
+        return spark.catalog.tableExists(ref.full_name)
+    return DeltaTable.isDeltaTable(spark, ref.path)

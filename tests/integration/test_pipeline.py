@@ -1,0 +1,109 @@
+"""The whole chain on local Spark + Delta: invariants, re-runs, newer and stale observations."""
+
+from __future__ import annotations
+
+import pytest
+
+from streaming.runner import run_available_now
+from streaming.tables import read_table
+from tests.invariants import assert_invariants, table_versions
+from tests.pages import item
+
+pytestmark = pytest.mark.spark
+
+
+def land_fixture_pages(landing) -> None:
+    landing.page(
+        [
+            item("tt0076759", "Star Wars", "1977", poster="https://img/sw.jpg"),
+            item("tt0458290", "Star Wars: The Clone Wars", "2008–2020", "series"),
+            item("tt12708542", "Star Wars: The Bad Batch", "2021–", "series"),
+            item("tt0076759", "Star Wars", "1977"),  # duplicate within a page
+        ],
+        page=1,
+        total=14,
+    )
+    landing.page(
+        [
+            item("tt0076759", "Star Wars", "1977"),  # duplicate across pages
+            item("tt0080684", "Star Wars: Episode V", "1980", NewField="ignored"),
+            item("tt9999999", "   ", "2001"),  # empty title
+            item("nm0000001", "Not a title", "2002"),  # bad id
+            item("tt1111111", "Odd type", "2003", "podcast"),
+            item("tt2222222", "No year", "N/A"),
+            item("tt3333333", "Star Wars Game", "2005-2006", "game"),
+        ],
+        page=2,
+        total=14,
+        surprise={"new": "field"},
+    )
+    landing.not_found()
+    landing.raw('{"envelope_version": 1, "source": "omdb", "respo')  # truncated
+
+
+def test_available_now_meets_the_invariants(spark, config, landing):
+    land_fixture_pages(landing)
+
+    run_available_now(spark, config)
+
+    truth = assert_invariants(spark, config)
+    assert len(truth.silver) == 5
+    assert truth.failed_records == 4
+    assert truth.corrupt_pages == 1
+    series = read_table(spark, config.table("silver")).where("imdb_id = 'tt12708542'").first()
+    assert (series.release_year, series.end_year, series.media_type) == (2021, None, "series")
+
+
+def test_second_run_with_nothing_new_changes_no_table(spark, config, landing):
+    land_fixture_pages(landing)
+    run_available_now(spark, config)
+    before = table_versions(spark, config)
+
+    run_available_now(spark, config)
+
+    assert table_versions(spark, config) == before
+    assert_invariants(spark, config)
+
+
+def test_newer_observation_moves_one_count_and_stale_one_is_ignored(spark, config, landing):
+    land_fixture_pages(landing)
+    run_available_now(spark, config)
+    gold_before = {
+        (r.release_year, r.media_type): r.total_releases
+        for r in read_table(spark, config.table("gold")).collect()
+    }
+
+    landing.page([item("tt0080684", "Star Wars: Episode V", "1981")], term="empire", minutes=60)
+    landing.page([item("tt0080684", "Star Wars: Episode V", "1979")], term="empire", minutes=-60)
+    run_available_now(spark, config)
+
+    assert_invariants(spark, config)
+    row = read_table(spark, config.table("silver")).where("imdb_id = 'tt0080684'").first()
+    assert row.release_year == 1981
+    gold_after = {
+        (r.release_year, r.media_type): r.total_releases
+        for r in read_table(spark, config.table("gold")).collect()
+    }
+    expected = dict(gold_before)
+    expected[(1980, "movie")] -= 1
+    if expected[(1980, "movie")] == 0:
+        del expected[(1980, "movie")]
+    expected[(1981, "movie")] = expected.get((1981, "movie"), 0) + 1
+    assert gold_after == expected
+
+
+def test_dq_metrics_count_every_rule_per_batch(spark, config, landing):
+    land_fixture_pages(landing)
+    run_available_now(spark, config)
+
+    metrics = {
+        r.rule: (r.passed, r.failed)
+        for r in read_table(spark, config.table("dq_metrics")).collect()
+    }
+    assert metrics == {
+        "movie_title_not_empty": (10, 1),
+        "imdb_id_format": (10, 1),
+        "media_type_allowed": (10, 1),
+        "release_year_present": (10, 1),
+        "page_well_formed": (3, 1),
+    }

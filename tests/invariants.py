@@ -1,0 +1,121 @@
+"""DESIGN.md's invariants, checked against a ground truth computed in plain Python.
+
+The expected silver, gold and quarantine are derived here from the landed files
+without Spark, so a bug shared by the pipeline's transforms cannot hide itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from checkpoints_config import PipelineConfig
+from streaming.tables import read_table
+
+_YEAR = re.compile(r"^\s*(\d{4})(?:\s*[\u2013-]\s*(\d{4})?)?")
+_IMDB = re.compile(r"^tt\d{7,}$")
+TYPES = {"movie", "series", "episode", "game"}
+
+
+@dataclass
+class Truth:
+    silver: dict[str, dict] = field(default_factory=dict)
+    failed_records: int = 0
+    corrupt_pages: int = 0
+
+    @property
+    def gold(self) -> dict[tuple[int, str], int]:
+        return dict(
+            Counter((row["release_year"], row["media_type"]) for row in self.silver.values())
+        )
+
+
+def _clean(result: dict) -> dict | None:
+    title = (result.get("Title") or "").strip(" ")
+    imdb_id = result.get("imdbID")
+    kind = (result.get("Type") or "").strip(" ").lower()
+    year = _YEAR.match(result.get("Year") or "")
+    if not title or not imdb_id or not _IMDB.match(imdb_id) or kind not in TYPES or not year:
+        return None
+    return {
+        "imdb_id": imdb_id,
+        "movie_title": title,
+        "release_year": int(year.group(1)),
+        "end_year": int(year.group(2)) if year.group(2) else None,
+        "media_type": kind,
+    }
+
+
+def ground_truth(landing_path: str | Path) -> Truth:
+    """What the tables must hold after every landed file has flowed through."""
+    truth = Truth()
+    newest: dict[str, tuple[str, str]] = {}
+    for path in sorted(Path(landing_path).rglob("*.json")):
+        if path.name.startswith((".", "_")):
+            continue
+        try:
+            envelope = json.loads(path.read_text("utf-8"))
+            fetched_at = datetime.fromisoformat(envelope["fetched_at"].replace("Z", "+00:00"))
+            response = envelope["response"]
+            envelope["source"], envelope["endpoint"]
+            results = response.get("Search") or []
+        except (ValueError, KeyError, TypeError, AttributeError):
+            truth.corrupt_pages += 1
+            continue
+        for result in results:
+            row = _clean(result)
+            if row is None:
+                truth.failed_records += 1
+                continue
+            order = (fetched_at.isoformat(), str(path))
+            if row["imdb_id"] not in newest or order > newest[row["imdb_id"]]:
+                newest[row["imdb_id"]] = order
+                truth.silver[row["imdb_id"]] = row
+    return truth
+
+
+def assert_invariants(spark: SparkSession, config: PipelineConfig) -> Truth:
+    """Silver = valid distinct titles; gold = GROUP BY over silver; failures quarantined."""
+    truth = ground_truth(config.landing_path)
+    silver_rows = read_table(spark, config.table("silver")).collect()
+    ids = [row.imdb_id for row in silver_rows]
+    assert len(ids) == len(set(ids)), "silver holds an imdb_id twice"
+    actual_silver = {
+        row.imdb_id: {
+            "imdb_id": row.imdb_id,
+            "movie_title": row.movie_title,
+            "release_year": row.release_year,
+            "end_year": row.end_year,
+            "media_type": row.media_type,
+        }
+        for row in silver_rows
+    }
+    assert actual_silver == truth.silver
+
+    gold = {
+        (row.release_year, row.media_type): row.total_releases
+        for row in read_table(spark, config.table("gold")).collect()
+    }
+    assert gold == truth.gold
+    assert all(count > 0 for count in gold.values())
+
+    quarantine = read_table(spark, config.table("quarantine"))
+    assert quarantine.where("result_index IS NOT NULL").count() == truth.failed_records
+    assert quarantine.where("result_index IS NULL").count() == truth.corrupt_pages
+    return truth
+
+
+def table_versions(spark: SparkSession, config: PipelineConfig) -> dict[str, int]:
+    """The current Delta version of every pipeline table."""
+    from streaming.tables import delta_table
+
+    return {
+        ref.key: delta_table(spark, ref).history(1).first()["version"]
+        for ref in config.all_tables()
+    }
