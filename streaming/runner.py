@@ -52,7 +52,7 @@ def check_landing(config: PipelineConfig) -> None:
     if not Path(config.landing_path).is_dir():
         raise LakehouseError(
             f"landing folder {config.landing_path} does not exist: "
-            "land pages first (omdb-lakehouse produce)"
+            "land pages first (`omdb-lakehouse demo` lands a sample)"
         )
 
 

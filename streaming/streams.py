@@ -132,7 +132,12 @@ class QueryIdentity:
 
     def get(self, spark: SparkSession) -> str:
         if self._id is None:
-            line = spark.read.text(f"{self.checkpoint_location.rstrip('/')}/metadata").first()[0]
+            path = f"{self.checkpoint_location.rstrip('/')}/metadata"
+            if path.startswith("/"):  # a local folder, or a /Volumes path on Databricks
+                with open(path, encoding="utf-8") as handle:
+                    line = handle.readline()
+            else:  # a cloud URI only Spark can read
+                line = spark.read.text(path).first()[0]
             self._id = json.loads(line)["id"]
         return self._id
 

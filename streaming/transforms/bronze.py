@@ -18,7 +18,7 @@ NOT_AN_ENVELOPE = "not_an_envelope"
 
 def _corrupt_reason(parsed: Column, raw: Column, fetched_at: Column) -> Column:
     return (
-        F.when(F.trim(raw) == "", F.lit(EMPTY_FILE))
+        F.when(raw.rlike(r"^\s*$"), F.lit(EMPTY_FILE))
         .when(parsed.isNull() | parsed[_CORRUPT].isNotNull(), F.lit(MALFORMED_JSON))
         .when(
             parsed["source"].isNull()

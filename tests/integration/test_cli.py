@@ -1,0 +1,102 @@
+"""The command line, in process on the shared session; errors are one line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from streaming.cli import main
+
+pytestmark = pytest.mark.spark
+
+
+def test_demo_lands_sample_pages_runs_and_prints_gold(spark, tmp_path, capsys):
+    assert main(["demo", "--root", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert "landed" in err and "offline" in err
+    assert out.splitlines()[0].split() == ["release_year", "media_type", "total_releases"]
+    assert "rows)" in out.splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def demo_root(spark, tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--root", str(root)]) == 0
+    return str(root)
+
+
+def test_query_answers_bare_table_names_as_json(demo_root, capsys):
+    sql = (
+        "SELECT media_type, sum(total_releases) AS n FROM omdb_releases_gold GROUP BY 1 ORDER BY 1"
+    )
+    assert main(["query", sql, "--format", "json", "--root", demo_root]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["media_type"] for r in rows] == ["episode", "game", "movie", "series"]
+
+    silver_sql = "SELECT media_type, count(*) AS n FROM omdb_releases_silver GROUP BY 1 ORDER BY 1"
+    assert main(["query", silver_sql, "--format", "json", "--root", demo_root]) == 0
+    assert json.loads(capsys.readouterr().out) == rows
+
+
+def test_query_as_csv(demo_root, capsys):
+    assert main(["query", "SELECT 1 AS a, 'x' AS b", "--format", "csv", "--root", demo_root]) == 0
+    assert capsys.readouterr().out.splitlines() == ["a,b", "1,x"]
+
+
+def test_bad_sql_is_one_clear_line(demo_root, capsys):
+    assert main(["query", "SELECT nope FROM omdb_releases_gold", "--root", demo_root]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: query failed:") and "nope" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_status_reports_streams_tables_and_rules(demo_root, capsys):
+    assert main(["status", "--format", "json", "--root", demo_root]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert [s["name"] for s in status["streams"]] == ["bronze", "silver", "gold"]
+    assert all(s["last_batch"] == 0 for s in status["streams"])
+    assert status["streams"][0]["lag"] == "0 files pending"
+    assert status["streams"][1]["lag"] == "0 bronze versions behind"
+    tables = {t["name"]: t for t in status["tables"]}
+    assert tables["omdb_releases_bronze"]["rows"] == 14
+    assert tables["omdb_releases_gold"]["version"] == 1
+    assert {r["rule"] for r in status["rules"]} >= {"imdb_id_format", "page_well_formed"}
+
+
+def test_status_as_text(demo_root, capsys):
+    assert main(["status", "--root", demo_root]) == 0
+    out = capsys.readouterr().out
+    assert "streams" in out and "omdb_releases_silver" in out and "page_well_formed" in out
+
+
+def test_run_without_landing_folder_fails_cleanly_and_writes_nothing(spark, tmp_path, capsys):
+    root = tmp_path / "empty"
+    assert main(["run", "--root", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: landing folder") and "Traceback" not in err
+    assert not (root / "tables").exists() and not (root / "checkpoints").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--target", "dev", "--catalog", "main; drop", "--schema", "s"], "catalog"),
+        (["run", "--target", "prod"], "needs --catalog and --schema"),
+        (["run", "--trigger", "continuous", "--interval", "soon"], "interval"),
+    ],
+)
+def test_bad_configuration_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
+    assert main([*argv, "--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and message in err and len(err.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())
+
+
+def test_help_explains_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("run", "query", "status", "demo"):
+        assert command in out

@@ -1,0 +1,95 @@
+"""checkpoints_config: typed, validated, per target."""
+
+from __future__ import annotations
+
+import pytest
+
+from checkpoints_config import ConfigError, StreamConfig, TableNames, Trigger, load_target, local
+from checkpoints_config.model import normalize_interval
+
+
+def test_local_target_puts_everything_under_the_root(tmp_path):
+    config = local(tmp_path)
+    assert config.landing_path == str(tmp_path / "landing" / "omdb" / "search")
+    assert config.silver.checkpoint_location == str(tmp_path / "checkpoints" / "silver")
+    assert config.table("gold").path == str(tmp_path / "tables" / "omdb_releases_gold")
+    assert config.table("gold").full_name is None
+    assert not config.use_auto_loader
+
+
+def test_root_comes_from_the_environment_when_not_given(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMDB_LAKEHOUSE_ROOT", str(tmp_path / "env-root"))
+    assert local().table_root == str(tmp_path / "env-root" / "tables")
+    assert local(tmp_path / "flag").table_root == str(tmp_path / "flag" / "tables")
+
+
+def test_databricks_targets_use_volumes_and_unity_catalog_names():
+    config = load_target("prod", catalog="main", schema="omdb")
+    assert config.landing_path == "/Volumes/main/omdb/landing/omdb/search"
+    assert config.bronze.checkpoint_location == "/Volumes/main/omdb/checkpoints/bronze"
+    assert config.bronze.schema_location == "/Volumes/main/omdb/checkpoints/bronze/_schemas"
+    assert config.table("silver").full_name == "`main`.`omdb`.`omdb_releases_silver`"
+    assert config.use_auto_loader
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"catalog": "main; DROP TABLE x", "schema": "omdb"},
+        {"catalog": "main", "schema": "om`db"},
+        {"catalog": "main", "schema": ""},
+        {"catalog": None, "schema": "omdb"},
+    ],
+)
+def test_bad_catalog_or_schema_is_refused(kwargs):
+    with pytest.raises(ConfigError):
+        load_target("dev", **kwargs)
+
+
+def test_table_names_are_validated_before_any_sql():
+    with pytest.raises(ConfigError, match="table name for gold"):
+        TableNames(gold="gold; DROP TABLE silver")
+
+
+def test_unknown_target_is_refused():
+    with pytest.raises(ConfigError, match="target must be one of"):
+        load_target("staging")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5s", "5 seconds"),
+        ("500ms", "500 milliseconds"),
+        ("2 minutes", "2 minutes"),
+        ("1 min", "1 minutes"),
+        ("1.5s", "1.5 seconds"),
+    ],
+)
+def test_intervals_are_normalized(text, expected):
+    assert normalize_interval(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "fast", "0s", "-1s", "5 parsecs"])
+def test_bad_intervals_are_refused(text):
+    with pytest.raises(ConfigError, match="interval"):
+        normalize_interval(text)
+
+
+def test_trigger_kwargs():
+    assert Trigger().as_kwargs() == {"availableNow": True}
+    assert Trigger("continuous", "2s").as_kwargs() == {"processingTime": "2 seconds"}
+    with pytest.raises(ConfigError):
+        Trigger("sometimes")
+
+
+def test_with_trigger_sets_every_stream(tmp_path):
+    config = local(tmp_path).with_trigger(Trigger("continuous", "1s"))
+    assert {s.trigger.as_kwargs()["processingTime"] for s in config.streams} == {"1 seconds"}
+
+
+def test_stream_config_validates_its_limits():
+    with pytest.raises(ConfigError, match="max_files_per_trigger"):
+        StreamConfig("bronze", "/cp", max_files_per_trigger=0)
+    with pytest.raises(ConfigError, match="stream must be one of"):
+        StreamConfig("platinum", "/cp")

@@ -1,0 +1,68 @@
+"""Gold's change-feed arithmetic."""
+
+from __future__ import annotations
+
+import pytest
+from chispa import assert_df_equality
+
+from streaming.transforms import gold
+
+pytestmark = pytest.mark.spark
+
+
+def changes(spark, rows):
+    return spark.createDataFrame(rows, "release_year int, media_type string, _change_type string")
+
+
+def test_with_count_delta_signs_each_change_type(spark):
+    df = changes(
+        spark,
+        [
+            (2000, "movie", "insert"),
+            (2000, "movie", "update_preimage"),
+            (2001, "movie", "update_postimage"),
+            (2002, "game", "delete"),
+            (2003, "game", "garbage"),
+            (2003, "game", None),
+        ],
+    )
+    assert [r.count_delta for r in gold.with_count_delta(df).collect()] == [1, -1, 1, -1, 0, 0]
+
+
+def test_aggregate_release_deltas_nets_out_and_drops_zeros_and_nulls(spark):
+    df = gold.with_count_delta(
+        changes(
+            spark,
+            [
+                (2000, "movie", "insert"),
+                (2000, "movie", "insert"),
+                (2000, "movie", "update_preimage"),
+                (2001, "series", "update_preimage"),
+                (2001, "series", "update_postimage"),  # unchanged key: cancels out
+                (None, "movie", "insert"),
+                (1999, None, "insert"),
+                (1990, "game", "delete"),
+            ],
+        )
+    )
+    expected = spark.createDataFrame(
+        [(2000, "movie", 1), (1990, "game", -1)],
+        "release_year int, media_type string, count_delta long",
+    )
+    assert_df_equality(
+        gold.aggregate_release_deltas(df), expected, ignore_row_order=True, ignore_nullable=True
+    )
+
+
+def test_release_counts_groups_silver(spark):
+    silver = spark.createDataFrame(
+        [("tt1", 2000, "movie"), ("tt2", 2000, "movie"), ("tt3", 2001, "game")],
+        "imdb_id string, release_year int, media_type string",
+    )
+    expected = spark.createDataFrame(
+        [(2000, "movie", 2), (2001, "game", 1)],
+        "release_year int, media_type string, total_releases long",
+    )
+    assert_df_equality(
+        gold.release_counts(silver), expected, ignore_row_order=True, ignore_nullable=True
+    )

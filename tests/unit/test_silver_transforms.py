@@ -1,0 +1,193 @@
+"""Silver's transforms, each on inline rows with a null or garbage case."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from chispa import assert_df_equality
+
+from streaming.transforms import silver
+
+pytestmark = pytest.mark.spark
+
+T0 = dt.datetime(2026, 11, 27, 22, 0)
+T1 = dt.datetime(2026, 11, 27, 23, 0)
+
+
+def one_column(spark, name, values, dtype="string"):
+    return spark.createDataFrame([(v,) for v in values], f"{name} {dtype}")
+
+
+def test_with_movie_title_trims_and_nulls_empty(spark):
+    df = one_column(spark, "Title", ["  Alien ", "", "   ", None])
+    expected = spark.createDataFrame(
+        [("  Alien ", "Alien"), ("", None), ("   ", None), (None, None)],
+        "Title string, movie_title string",
+    )
+    assert_df_equality(silver.with_movie_title(df), expected, ignore_nullable=True)
+
+
+def test_with_imdb_id_keeps_the_id_as_given(spark):
+    df = one_column(spark, "imdbID", ["tt0076759", " tt1 ", None])
+    actual = silver.with_imdb_id(df).select("imdb_id")
+    assert_df_equality(actual, one_column(spark, "imdb_id", ["tt0076759", " tt1 ", None]))
+
+
+def test_with_media_type_lowercases_and_trims(spark):
+    df = one_column(spark, "Type", [" Movie", "SERIES ", "game", None, "podcast"])
+    actual = silver.with_media_type(df).select("media_type")
+    expected = one_column(spark, "media_type", ["movie", "series", "game", None, "podcast"])
+    assert_df_equality(actual, expected)
+
+
+@pytest.mark.parametrize(
+    ("year", "release_year", "end_year"),
+    [
+        ("2005", 2005, None),
+        ("2005–2010", 2005, 2010),
+        ("1999–", 1999, None),
+        ("2019-2020", 2019, 2020),
+        (" 2001 – 2003", 2001, 2003),
+        ("N/A", None, None),
+        ("", None, None),
+        (None, None, None),
+        ("99", None, None),
+        ("abc2005", None, None),
+    ],
+)
+def test_with_release_years(spark, year, release_year, end_year):
+    df = one_column(spark, "Year", [year])
+    row = silver.with_release_years(df).first()
+    assert (row.release_year, row.end_year) == (release_year, end_year)
+
+
+def test_with_poster_url_nulls_na_and_empty(spark):
+    df = one_column(spark, "Poster", ["https://x/p.jpg", "N/A", "", None])
+    actual = silver.with_poster_url(df).select("poster_url")
+    assert_df_equality(
+        actual, one_column(spark, "poster_url", ["https://x/p.jpg", None, None, None])
+    )
+
+
+def results(spark, rows):
+    return spark.createDataFrame(
+        rows,
+        "_source_file string, fetched_at timestamp, result_index int, "
+        "Title string, Year string, imdbID string, Type string, Poster string",
+    )
+
+
+def test_with_failed_rules_names_every_failed_rule(spark):
+    df = results(
+        spark,
+        [
+            ("f", T0, 0, "Alien", "1979", "tt0078748", "movie", "N/A"),
+            ("f", T0, 1, "", "n/a", "x1", "podcast", None),
+            ("f", T0, 2, None, None, None, None, None),
+        ],
+    )
+    failed = {
+        r.result_index: r.failed_rules
+        for r in silver.clean_search_results(df).select("result_index", "failed_rules").collect()
+    }
+    all_rules = [rule.name for rule in silver.RULES]
+    assert failed == {0: [], 1: all_rules, 2: all_rules}
+
+
+def test_filter_valid_and_invalid_records_split_the_rows(spark):
+    df = silver.clean_search_results(
+        results(
+            spark,
+            [
+                ("f", T0, 0, "Alien", "1979", "tt0078748", "movie", "N/A"),
+                ("f", T0, 1, "Aliens", "1986", "bad", "movie", "N/A"),
+            ],
+        )
+    )
+    assert [r.result_index for r in silver.filter_valid_records(df).collect()] == [0]
+    assert [r.result_index for r in silver.filter_invalid_records(df).collect()] == [1]
+
+
+def test_explode_search_results_skips_not_found_and_corrupt_pages(spark):
+    bronze = spark.createDataFrame(
+        [
+            ("ok", T0, None, ([("A", "2001", "tt0000001", "movie", "N/A")], "1", "True", None)),
+            ("nf", T0, None, (None, None, "False", "Movie not found!")),
+            ("bad", None, "malformed_json", None),
+            ("empty", T0, None, ([], "0", "True", None)),
+        ],
+        "_source_file string, fetched_at timestamp, _corrupt_reason string, response struct<"
+        "Search: array<struct<Title: string, Year: string, imdbID: string, Type: string, "
+        "Poster: string>>, totalResults: string, Response: string, Error: string>",
+    )
+    expected = results(spark, [("ok", T0, 0, "A", "2001", "tt0000001", "movie", "N/A")])
+    assert_df_equality(silver.explode_search_results(bronze), expected, ignore_nullable=True)
+
+
+def test_deduplicate_titles_keeps_the_newest_and_the_first_seen(spark):
+    df = silver.clean_search_results(
+        results(
+            spark,
+            [
+                ("a", T0, 0, "Old title", "1979", "tt0078748", "movie", "N/A"),
+                ("b", T1, 3, "New title", "1980", "tt0078748", "movie", "N/A"),
+                ("c", T1, 0, "Other", "2000", "tt0000002", "series", None),
+            ],
+        )
+    )
+    rows = {r.imdb_id: r for r in silver.deduplicate_titles(df).collect()}
+    assert set(rows) == {"tt0078748", "tt0000002"}
+    newest = rows["tt0078748"]
+    assert (newest.movie_title, newest.release_year, newest._source_file) == (
+        "New title",
+        1980,
+        "b",
+    )
+    assert (newest.first_seen_at, newest.last_seen_at) == (T0, T1)
+
+
+def test_deduplicate_titles_breaks_ties_by_source_file(spark):
+    df = silver.clean_search_results(
+        results(
+            spark,
+            [
+                ("a", T0, 0, "From a", "1979", "tt0078748", "movie", None),
+                ("b", T0, 0, "From b", "1979", "tt0078748", "movie", None),
+            ],
+        )
+    )
+    assert silver.deduplicate_titles(df).first().movie_title == "From b"
+
+
+def test_to_quarantine_records_keeps_the_record_and_rules(spark):
+    df = silver.clean_search_results(
+        results(spark, [("f", T0, 4, "", "2001", "tt0000001", "movie", None)])
+    )
+    row = silver.to_quarantine_records(df).first()
+    assert row.failed_rules == ["movie_title_not_empty"]
+    assert (row._source_file, row.result_index) == ("f", 4)
+    assert '"imdbID":"tt0000001"' in row.record
+
+
+def test_to_quarantined_pages_takes_only_corrupt_pages(spark):
+    bronze = spark.createDataFrame(
+        [
+            ("{bad", "f1", "malformed_json", None),
+            ("{}", "f2", None, T0),
+            (None, "f3", "empty_file", None),
+        ],
+        "raw string, _source_file string, _corrupt_reason string, fetched_at timestamp",
+    )
+    rows = sorted(silver.to_quarantined_pages(bronze).collect(), key=lambda r: r._source_file)
+    assert [(r._source_file, r.failed_rules, r.record) for r in rows] == [
+        ("f1", ["page_well_formed:malformed_json"], "{bad"),
+        ("f3", ["page_well_formed:empty_file"], None),
+    ]
+
+
+def test_rule_counts_on_an_empty_batch_are_zero(spark):
+    checked = silver.clean_search_results(results(spark, []))
+    bronze = spark.createDataFrame([], "_corrupt_reason string")
+    counts = silver.rule_counts(checked, bronze)
+    assert counts == [(rule.name, 0, 0) for rule in silver.RULES] + [(silver.PAGE_RULE, 0, 0)]
