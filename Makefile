@@ -15,7 +15,7 @@ help: ## Show this help
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[local,dev]'
 	@touch $@
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools

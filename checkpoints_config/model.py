@@ -155,6 +155,7 @@ class PipelineConfig:
     schema: str | None = None
     table_root: str | None = None
     use_auto_loader: bool = False
+    state_path: str | None = None  # the producer's ledger folder
 
     def __post_init__(self) -> None:
         if not self.landing_path:

@@ -57,6 +57,7 @@ def local(
         gold=stream("gold"),
         tables=tables or TableNames(),
         table_root=str(base / "tables"),
+        state_path=str(base / "state"),
     )
 
 
@@ -100,6 +101,7 @@ def databricks(
         catalog=catalog,
         schema=schema,
         use_auto_loader=True,
+        state_path=f"{checkpoints}/producer",
     )
 
 

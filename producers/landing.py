@@ -86,6 +86,20 @@ def landing_relpath(
     )
 
 
+def _publish(temp: Path, target: Path) -> None:
+    """Give ``temp`` its final name without ever replacing an existing file."""
+    try:
+        os.link(temp, target)  # atomic, and fails if the name is taken
+    except FileExistsError:
+        raise
+    except OSError:
+        # Some FUSE mounts (cloud volumes) have no hard links: rename, after a check.
+        # The name carries a random id, so the window between check and rename is moot.
+        if target.exists():
+            raise FileExistsError(str(target)) from None
+        os.rename(temp, target)
+
+
 class LocalLanding:
     """Lands envelopes as files under a local folder."""
 
@@ -111,7 +125,37 @@ class LocalLanding:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.link(temp, target)
+            _publish(temp, target)
         finally:
             temp.unlink(missing_ok=True)
+        return target
+
+
+class VolumeLanding:
+    """Lands envelopes in a Unity Catalog volume through the Files API (off Databricks).
+
+    On Databricks itself a volume is a plain ``/Volumes/...`` path: use LocalLanding.
+    The Files API makes an uploaded file visible only once complete, and
+    ``overwrite=False`` keeps landed files immutable.
+    """
+
+    def __init__(self, volume_path: str, client=None) -> None:
+        if not volume_path.startswith("/Volumes/"):
+            raise ValueError(f"a volume path starts with /Volumes/, got {volume_path!r}")
+        if client is None:
+            from databricks.sdk import WorkspaceClient
+
+            client = WorkspaceClient()
+        self.root = PurePosixPath(volume_path)
+        self.client = client
+
+    def write(self, envelope: dict[str, Any], relpath: PurePosixPath) -> str:
+        """Upload ``envelope`` as one line of UTF-8 JSON at ``relpath`` under the volume."""
+        import io
+
+        if ".." in relpath.parts or relpath.is_absolute():
+            raise ValueError(f"landing path escapes the landing root: {relpath}")
+        target = str(self.root / relpath)
+        data = (json.dumps(envelope, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        self.client.files.upload(target, io.BytesIO(data), overwrite=False)
         return target

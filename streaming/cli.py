@@ -13,9 +13,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 from checkpoints_config import ConfigError, PipelineConfig, Trigger, load_target
+from checkpoints_config.model import STREAMS
 from checkpoints_config.targets import DEFAULT_ROOT, ROOT_ENV, TARGETS
+from producers.omdb_client import KEY_ENV, URL_ENV
+from producers.produce import DEFAULT_MAX_REQUESTS
 from streaming.errors import LakehouseError
 from streaming.query import FORMATS
+
+GOLD_COLUMNS = ("release_year", "media_type", "total_releases")
 
 EPILOG = f"""\
 Everything local lives under one root folder (--root, env {ROOT_ENV}, default {DEFAULT_ROOT}):
@@ -35,6 +40,14 @@ def _common() -> argparse.ArgumentParser:
     )
     where.add_argument("--catalog", help="Unity Catalog catalog (dev and prod targets)")
     where.add_argument("--schema", help="Unity Catalog schema (dev and prod targets)")
+    where.add_argument(
+        "--landing-volume", default="landing", help="landing volume (dev and prod; default landing)"
+    )
+    where.add_argument(
+        "--checkpoint-volume",
+        default="checkpoints",
+        help="checkpoint volume (dev and prod; default checkpoints)",
+    )
     return common
 
 
@@ -78,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument(
         "--format", choices=FORMATS, default="table", help="output format (default table)"
     )
+    query.add_argument(
+        "--warehouse",
+        metavar="ID",
+        help="run on this Databricks SQL Warehouse (host and token from the usual "
+        "databricks-sdk configuration); --catalog and --schema give bare names",
+    )
 
     status = commands.add_parser(
         "status",
@@ -88,18 +107,98 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--format", choices=("table", "json"), default="table")
 
+    produce = commands.add_parser(
+        "produce",
+        parents=[common],
+        help="land OMDb search pages (offline server when no key is set)",
+        description="Page through OMDb searches and land one immutable file per page. "
+        f"Uses real OMDb when {KEY_ENV} is set (base URL from {URL_ENV}); otherwise "
+        "starts the bundled offline OMDb-compatible server on loopback. A ledger under "
+        "the root remembers fetched pages: re-runs fetch page 1 of each search and the "
+        "rest only when totalResults changed (or with --refresh); an interrupted run "
+        "resumes where it stopped.",
+    )
+    produce.add_argument(
+        "--term", action="append", default=[], help="a search term (repeat for more)"
+    )
+    produce.add_argument("--terms", help="comma-separated search terms")
+    produce.add_argument("--terms-file", help="a file with one search term per line")
+    produce.add_argument("--type", choices=("movie", "series", "episode"), help="type filter")
+    produce.add_argument("--year", help="release year filter (four digits)")
+    produce.add_argument(
+        "--max-pages", type=_positive_int, help="at most this many pages per search (OMDb: 100)"
+    )
+    produce.add_argument(
+        "--max-requests",
+        type=_positive_int,
+        default=DEFAULT_MAX_REQUESTS,
+        help=f"request budget of this run (default {DEFAULT_MAX_REQUESTS}; "
+        "the free key allows 1,000 a day)",
+    )
+    produce.add_argument(
+        "--refresh",
+        action="store_true",
+        help="fetch every page again (unchanged ones are not landed)",
+    )
+    produce.add_argument("--secret-scope", help="Databricks secret scope holding the OMDb key")
+    produce.add_argument(
+        "--secret-key", default="omdb_api_key", help="the key's name in --secret-scope"
+    )
+
+    report = commands.add_parser(
+        "report",
+        parents=[common],
+        help="chart gold as PNG and HTML",
+        description="Render gold's two charts (stacked bars of releases per year by media "
+        "type; a line per media type over the years) as PNG files and one self-contained "
+        "HTML page.",
+    )
+    report.add_argument("--out", help="output folder (default: <root>/report)")
+
+    reset = commands.add_parser(
+        "reset",
+        parents=[common],
+        help="rebuild a layer from the one below (after a lost checkpoint)",
+        description="Empty the tables of one stream and of every stream after it, and "
+        "remove their checkpoints; the next `run` rebuilds them from the layer below "
+        "(bronze from the landing files, which are never touched). Use it when a "
+        "checkpoint was deleted or damaged.",
+    )
+    reset.add_argument(
+        "--stream", required=True, choices=STREAMS, help="the first layer to rebuild"
+    )
+
     commands.add_parser(
         "demo",
         parents=[common],
-        help="land sample pages offline, run the pipeline, print gold",
-        description="Land the bundled sample catalog's search pages (no key, no network), "
-        "run the pipeline available-now and print gold.",
+        help="produce offline, run the pipeline, print and chart gold",
+        description="Produce the sample searches from the bundled offline OMDb server "
+        "(no key, no network), run the pipeline available-now, print gold and write "
+        "the report (<root>/report). "
+        "Run it again: nothing new lands and no table changes.",
     )
     return parser
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
 def _config(args: argparse.Namespace) -> PipelineConfig:
-    return load_target(args.target, root=args.root, catalog=args.catalog, schema=args.schema)
+    return load_target(
+        args.target,
+        root=args.root,
+        catalog=args.catalog,
+        schema=args.schema,
+        landing_volume=args.landing_volume,
+        checkpoint_volume=args.checkpoint_volume,
+    )
 
 
 def _spark(config: PipelineConfig):
@@ -146,6 +245,14 @@ def _print_stream(stream) -> None:
 def cmd_query(args: argparse.Namespace) -> int:
     from streaming.query import format_rows, run_sql
 
+    if args.warehouse:
+        from streaming.warehouse import run_on_warehouse
+
+        columns, rows = run_on_warehouse(
+            args.sql, args.warehouse, catalog=args.catalog, schema=args.schema
+        )
+        print(format_rows(columns, rows, args.format))
+        return 0
     config = _config(args)
     spark = _spark(config)
     df = run_sql(spark, config, args.sql)
@@ -179,34 +286,108 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_produce(args: argparse.Namespace) -> int:
+    from producers.job import read_terms, run_producer
+    from producers.omdb_client import OmdbError
+    from producers.produce import Search
+    from producers.progress import summary_line
+
+    config = _config(args)
+    try:
+        searches = [
+            Search(t, args.type, args.year)
+            for t in read_terms([*args.term, *(args.terms or "").split(",")], args.terms_file)
+        ]
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        summary = run_producer(
+            config,
+            searches,
+            max_pages=args.max_pages,
+            max_requests=args.max_requests,
+            refresh=args.refresh,
+            secret_scope=args.secret_scope,
+            secret_key=args.secret_key,
+            say=_say,
+        )
+    except OmdbError as exc:
+        raise LakehouseError(str(exc)) from None
+    for error in summary.errors:
+        _say(f"  failed: {error}")
+    _say(summary_line(summary))
+    if summary.stopped:
+        _say(f"stopped early: {summary.stopped}; run the same command again to resume")
+        return 3
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if config.on_unity_catalog:
+        raise LakehouseError("report charts the local gold table; on Databricks use the dashboard")
+    _write_report(_spark(config), config, args.out)
+    return 0
+
+
+def _write_report(spark, config: PipelineConfig, out: str | None) -> None:
+    from streaming.report import render_report
+    from streaming.tables import read_table, table_exists
+
+    gold = config.table("gold")
+    if not table_exists(spark, gold):
+        raise LakehouseError("gold does not exist yet: run the pipeline first")
+    rows = [tuple(r) for r in read_table(spark, gold).select(*GOLD_COLUMNS).collect()]
+    files = render_report(rows, out or Path(config.state_path).parent / "report")
+    _say(f"report: {files.html} ({files.stacked_bars_png.name}, {files.lines_png.name})")
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    from streaming.reset import reset_stream
+
+    config = _config(args)
+    for line in reset_stream(_spark(config), config, args.stream) or ["nothing to reset"]:
+        _say(line)
+    _say("run `omdb-lakehouse run` to rebuild")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    from producers.offline.sample import land_sample_pages
+    from producers.job import run_producer
+    from producers.offline.catalog import DEMO_TERMS
+    from producers.produce import Search
+    from producers.progress import summary_line
     from streaming.query import format_rows, run_sql
     from streaming.runner import run_available_now
 
     config = _config(args)
     if config.on_unity_catalog:
         raise LakehouseError("demo runs locally only (--target local)")
-    landing = Path(config.landing_path)
-    if landing.is_dir() and any(landing.rglob("*.json")):
-        _say(f"sample pages already landed in {landing}")
-    else:
-        landed = land_sample_pages(landing)
-        _say(f"landed {landed} sample pages in {landing} (offline, no API key)")
+    summary = run_producer(config, [Search(t) for t in DEMO_TERMS], offline=True, say=_say)
+    _say(summary_line(summary))
     spark = _spark(config)
     _say("running bronze → silver → gold (available-now)")
     run_available_now(spark, config, on_stream_done=_print_stream)
     df = run_sql(
         spark,
         config,
-        f"SELECT release_year, media_type, total_releases FROM {config.tables.gold} "
+        f"SELECT {', '.join(GOLD_COLUMNS)} FROM {config.tables.gold} "
         "ORDER BY release_year, media_type",
     )
     print(format_rows(df.columns, df.collect(), "table"))
+    _write_report(spark, config, None)
     return 0
 
 
-COMMANDS = {"run": cmd_run, "query": cmd_query, "status": cmd_status, "demo": cmd_demo}
+COMMANDS = {
+    "produce": cmd_produce,
+    "report": cmd_report,
+    "reset": cmd_reset,
+    "run": cmd_run,
+    "query": cmd_query,
+    "status": cmd_status,
+    "demo": cmd_demo,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,14 +7,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pyspark.errors import StreamingQueryException
 from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import PipelineConfig
 from checkpoints_config.model import STREAMS
 from streaming.errors import LakehouseError
+from streaming.lock import pipeline_lock
+from streaming.reset import check_checkpoints
 from streaming.streams import STARTERS
 from streaming.tables import ensure_tables
+
+
+def first_line(error: BaseException) -> str:
+    """The gist of a Spark error: its first non-empty line, without the JVM stack."""
+    text = getattr(error, "desc", None) or str(error)
+    return next((line.strip() for line in text.splitlines() if line.strip()), type(error).__name__)
 
 
 @dataclass
@@ -52,7 +61,7 @@ def check_landing(config: PipelineConfig) -> None:
     if not Path(config.landing_path).is_dir():
         raise LakehouseError(
             f"landing folder {config.landing_path} does not exist: "
-            "land pages first (`omdb-lakehouse demo` lands a sample)"
+            "land pages first (omdb-lakehouse produce)"
         )
 
 
@@ -63,20 +72,29 @@ def run_available_now(
 ) -> RunSummary:
     """Catch every layer up with what has landed, one layer after the other, then stop."""
     check_landing(config)
+    with pipeline_lock(config):
+        prepare(spark, config)
+        summary = RunSummary()
+        for name in STREAMS:
+            query = STARTERS[name](spark, config)
+            try:
+                query.awaitTermination()
+            except StreamingQueryException as exc:
+                raise LakehouseError(f"the {name} stream failed: {first_line(exc)}") from exc
+            finally:
+                if query.isActive:
+                    query.stop()
+            stream_summary = StreamSummary.of(name, query)
+            summary.streams.append(stream_summary)
+            if on_stream_done:
+                on_stream_done(stream_summary)
+        return summary
+
+
+def prepare(spark: SparkSession, config: PipelineConfig) -> None:
+    """Create missing tables; refuse to start over a lost checkpoint."""
     ensure_tables(spark, config)
-    summary = RunSummary()
-    for name in STREAMS:
-        query = STARTERS[name](spark, config)
-        try:
-            query.awaitTermination()
-        finally:
-            if query.isActive:
-                query.stop()
-        stream_summary = StreamSummary.of(name, query)
-        summary.streams.append(stream_summary)
-        if on_stream_done:
-            on_stream_done(stream_summary)
-    return summary
+    check_checkpoints(spark, config)
 
 
 def run_continuous(
@@ -91,19 +109,22 @@ def run_continuous(
     short is re-run from its checkpoint next time, and its writes are idempotent.
     """
     check_landing(config)
-    ensure_tables(spark, config)
     queries: dict[str, StreamingQuery] = {}
-    try:
-        for name in STREAMS:
-            queries[name] = STARTERS[name](spark, config)
-        while not stop.is_set():
-            for name, query in queries.items():
-                if not query.isActive:
-                    error = query.exception()
-                    raise LakehouseError(f"the {name} stream stopped: {error or 'no error given'}")
-            stop.wait(poll_seconds)
-    finally:
-        for query in queries.values():
-            if query.isActive:
-                query.stop()
+    with pipeline_lock(config):
+        prepare(spark, config)
+        try:
+            for name in STREAMS:
+                queries[name] = STARTERS[name](spark, config)
+            while not stop.is_set():
+                for name, query in queries.items():
+                    if not query.isActive:
+                        error = query.exception()
+                        raise LakehouseError(
+                            f"the {name} stream failed: {first_line(error) if error else 'stopped'}"
+                        )
+                stop.wait(poll_seconds)
+        finally:
+            for query in queries.values():
+                if query.isActive:
+                    query.stop()
     return RunSummary([StreamSummary.of(name, query) for name, query in queries.items()])

@@ -61,7 +61,12 @@ def _source_offset(checkpoint: Path, batch: int) -> dict | None:
 
 
 def _landed_files(landing: Path) -> int:
-    return sum(1 for p in landing.rglob("*.json") if not p.name.startswith((".", "_")))
+    """Files bronze will read: hidden names and zero-byte files are skipped by Spark."""
+    return sum(
+        1
+        for p in landing.rglob("*.json")
+        if not p.name.startswith((".", "_")) and p.stat().st_size > 0
+    )
 
 
 def collect_status(spark: SparkSession, config: PipelineConfig) -> Status:

@@ -229,7 +229,11 @@ def merge_gold(spark: SparkSession, ref: TableRef, deltas_df: DataFrame) -> None
 
 
 class SilverBatchWriter:
-    """foreachBatch of the silver stream: MERGE titles, quarantine failures, record DQ counts."""
+    """foreachBatch of the silver stream: MERGE titles, quarantine failures, record DQ counts.
+
+    Three writes to three tables, each idempotent for (query id, batch id): if the batch
+    dies between them, its re-run skips the writes already committed and makes the rest.
+    """
 
     def __init__(self, config: PipelineConfig) -> None:
         self.config = config
@@ -247,28 +251,42 @@ class SilverBatchWriter:
         )
         try:
             counts = silver.rule_counts(checked_df, bronze_df)
-            updates_df = checked_df.transform(silver.filter_valid_records).transform(
-                silver.deduplicate_titles
-            )
-            with once_per_batch(spark, app_id, batch_id):
-                merge_silver(spark, self.config.table("silver"), updates_df)
+            self.write_titles(checked_df, app_id, batch_id)
             if any(failed for _, _, failed in counts):
-                quarantine_df = (
-                    checked_df.transform(silver.filter_invalid_records)
-                    .transform(silver.to_quarantine_records)
-                    .unionByName(silver.to_quarantined_pages(bronze_df))
-                    .withColumn("_batch_id", F.lit(batch_id).cast("long"))
-                    .withColumn("_quarantined_at", F.current_timestamp())
-                )
-                append_once(quarantine_df, self.config.table("quarantine"), app_id, batch_id)
-            metrics_df = spark.createDataFrame(
-                [("silver", batch_id, rule, passed, failed) for rule, passed, failed in counts],
-                "stream string, batch_id long, rule string, passed long, failed long",
-            ).withColumn("recorded_at", F.current_timestamp())
-            append_once(metrics_df, self.config.table("dq_metrics"), app_id, batch_id)
+                self.write_quarantine(checked_df, bronze_df, app_id, batch_id)
+            self.write_metrics(spark, counts, app_id, batch_id)
         finally:
             checked_df.unpersist()
             bronze_df.unpersist()
+
+    def write_titles(self, checked_df: DataFrame, app_id: str, batch_id: int) -> None:
+        updates_df = checked_df.transform(silver.filter_valid_records).transform(
+            silver.deduplicate_titles
+        )
+        spark = checked_df.sparkSession
+        with once_per_batch(spark, app_id, batch_id):
+            merge_silver(spark, self.config.table("silver"), updates_df)
+
+    def write_quarantine(
+        self, checked_df: DataFrame, bronze_df: DataFrame, app_id: str, batch_id: int
+    ) -> None:
+        quarantine_df = (
+            checked_df.transform(silver.filter_invalid_records)
+            .transform(silver.to_quarantine_records)
+            .unionByName(silver.to_quarantined_pages(bronze_df))
+            .withColumn("_batch_id", F.lit(batch_id).cast("long"))
+            .withColumn("_quarantined_at", F.current_timestamp())
+        )
+        append_once(quarantine_df, self.config.table("quarantine"), app_id, batch_id)
+
+    def write_metrics(
+        self, spark: SparkSession, counts: list[tuple[str, int, int]], app_id: str, batch_id: int
+    ) -> None:
+        metrics_df = spark.createDataFrame(
+            [("silver", batch_id, rule, passed, failed) for rule, passed, failed in counts],
+            "stream string, batch_id long, rule string, passed long, failed long",
+        ).withColumn("recorded_at", F.current_timestamp())
+        append_once(metrics_df, self.config.table("dq_metrics"), app_id, batch_id)
 
 
 class GoldBatchWriter:

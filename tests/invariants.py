@@ -57,7 +57,8 @@ def ground_truth(landing_path: str | Path) -> Truth:
     truth = Truth()
     newest: dict[str, tuple[str, str]] = {}
     for path in sorted(Path(landing_path).rglob("*.json")):
-        if path.name.startswith((".", "_")):
+        # Hidden names are never read; Spark's file scan skips zero-byte files (no page).
+        if path.name.startswith((".", "_")) or path.stat().st_size == 0:
             continue
         try:
             envelope = json.loads(path.read_text("utf-8"))

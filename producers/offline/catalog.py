@@ -17,6 +17,21 @@ MAX_PAGE = 100
 SEARCH_TYPES = ("movie", "series", "episode")
 MIN_TERM_LENGTH = 3  # shorter terms get OMDb's "Too many results."
 
+# The demo's searches: every franchise of the catalog, and one term OMDb does not know.
+DEMO_TERMS = (
+    "star wars",
+    "star trek",
+    "batman",
+    "matrix",
+    "lord of the rings",
+    "harry potter",
+    "spider-man",
+    "jurassic",
+    "doctor who",
+    "alien",
+    "zzyzx",
+)
+
 NOT_FOUND = {"Response": "False", "Error": "Movie not found!"}
 TOO_MANY = {"Response": "False", "Error": "Too many results."}
 

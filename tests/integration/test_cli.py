@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from checkpoints_config import local
 from streaming.cli import main
+from tests.invariants import assert_invariants, table_versions
 
 pytestmark = pytest.mark.spark
 
@@ -14,7 +17,7 @@ pytestmark = pytest.mark.spark
 def test_demo_lands_sample_pages_runs_and_prints_gold(spark, tmp_path, capsys):
     assert main(["demo", "--root", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
-    assert "landed" in err and "offline" in err
+    assert "offline OMDb server" in err and "pages landed" in err
     assert out.splitlines()[0].split() == ["release_year", "media_type", "total_releases"]
     assert "rows)" in out.splitlines()[-1]
 
@@ -59,7 +62,8 @@ def test_status_reports_streams_tables_and_rules(demo_root, capsys):
     assert status["streams"][0]["lag"] == "0 files pending"
     assert status["streams"][1]["lag"] == "0 bronze versions behind"
     tables = {t["name"]: t for t in status["tables"]}
-    assert tables["omdb_releases_bronze"]["rows"] == 14
+    landed = [p for p in Path(demo_root, "landing").rglob("*.json") if not p.name.startswith(".")]
+    assert tables["omdb_releases_bronze"]["rows"] == len(landed) > 20
     assert tables["omdb_releases_gold"]["version"] == 1
     assert {r["rule"] for r in status["rules"]} >= {"imdb_id_format", "page_well_formed"}
 
@@ -100,3 +104,14 @@ def test_help_explains_every_command(capsys):
     out = capsys.readouterr().out
     for command in ("run", "query", "status", "demo"):
         assert command in out
+
+
+def test_demo_again_lands_nothing_and_changes_no_table(spark, demo_root, capsys):
+    config = local(demo_root)
+    before = table_versions(spark, config)
+
+    assert main(["demo", "--root", demo_root]) == 0
+
+    assert "0 pages landed" in capsys.readouterr().err
+    assert table_versions(spark, config) == before
+    assert_invariants(spark, config)

@@ -11,7 +11,9 @@ import time
 
 import pytest
 
-from producers.offline.sample import land_sample_pages
+from producers.job import run_producer
+from producers.produce import Search
+from streaming.cli import main
 from streaming.tables import read_table
 from tests.invariants import assert_invariants
 
@@ -33,9 +35,9 @@ def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen) -> No
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config, tmp_path):
+def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config, tmp_path, capsys):
     root = str(tmp_path / "lakehouse")
-    land_sample_pages(config.landing_path, terms=("batman",))
+    run_producer(config, [Search("batman")], offline=True)
     env = {**os.environ, "OMDB_LAKEHOUSE_ROOT": root}
     run = subprocess.Popen(
         cli("run", "--trigger", "continuous", "--interval", "1s"),
@@ -55,7 +57,7 @@ def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config
 
         wait_for(gold_has_rows, 240, "gold to fill", run)
         # More pages while it runs: they must reach gold without a restart.
-        land_sample_pages(config.landing_path, terms=("matrix",))
+        run_producer(config, [Search("matrix")], offline=True)
         wait_for(
             lambda: (
                 read_table(spark, config.table("silver"))
@@ -78,6 +80,10 @@ def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config
         assert query.returncode == 0, query.stderr
         assert json.loads(query.stdout)[0]["n"] > 0
         assert run.poll() is None, "run stopped while being queried"
+
+        # A second writer on the same root is refused, in one line, and changes nothing.
+        assert main(["run", "--root", root]) == 1
+        assert "is busy (run by pid" in capsys.readouterr().err
 
         def caught_up() -> bool:
             try:

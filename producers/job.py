@@ -1,0 +1,90 @@
+"""The ``produce`` command's wiring: key, server, landing target, ledger, progress."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from checkpoints_config import PipelineConfig
+from producers.landing import LocalLanding, VolumeLanding
+from producers.ledger import Ledger
+from producers.offline.server import OFFLINE_KEY, OfflineOmdbServer
+from producers.omdb_client import DEFAULT_URL, URL_ENV, OmdbClient
+from producers.produce import DEFAULT_MAX_REQUESTS, Producer, ProduceSummary, Search
+from producers.progress import term_progress
+from producers.secrets import api_key_from_env, api_key_from_secret_scope
+
+
+def read_terms(terms: Sequence[str], terms_file: str | None) -> list[str]:
+    """Terms from the command line and a file (one a line, ``#`` comments), in order, once each."""
+    collected = [t.strip() for t in terms]
+    if terms_file:
+        path = Path(terms_file)
+        if not path.is_file():
+            raise ValueError(f"terms file {terms_file} does not exist")
+        lines = path.read_text(encoding="utf-8").splitlines()
+        collected += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    unique = list(dict.fromkeys(t for t in collected if t))
+    if not unique:
+        raise ValueError("no search term given: use --term or --terms-file")
+    return unique
+
+
+def landing_for(config: PipelineConfig):
+    """The landing writer of a target: a folder, or a UC volume through the Files API."""
+    if config.on_unity_catalog and "DATABRICKS_RUNTIME_VERSION" not in os.environ:
+        return VolumeLanding(config.landing_path)
+    return LocalLanding(config.landing_path)
+
+
+@contextlib.contextmanager
+def omdb_endpoint(
+    secret_scope: str | None,
+    secret_key: str,
+    say: Callable[[str], None],
+    offline: bool = False,
+) -> Iterator[tuple[str, str]]:
+    """(base URL, key): real OMDb when a key is configured, else the offline server."""
+    key = None if offline else api_key_from_env()
+    if key is None and secret_scope and not offline:
+        key = api_key_from_secret_scope(secret_scope, secret_key)
+    if key is not None:
+        yield os.environ.get(URL_ENV, DEFAULT_URL), key
+        return
+    with OfflineOmdbServer() as server:
+        why = "offline demo" if offline else "OMDB_API_KEY is not set"
+        say(f"{why}: using the bundled offline OMDb server at {server.url}")
+        yield server.url, OFFLINE_KEY
+
+
+def run_producer(
+    config: PipelineConfig,
+    searches: Sequence[Search],
+    *,
+    max_pages: int | None = None,
+    max_requests: int = DEFAULT_MAX_REQUESTS,
+    refresh: bool = False,
+    secret_scope: str | None = None,
+    secret_key: str = "omdb_api_key",
+    offline: bool = False,
+    say: Callable[[str], None] = print,
+) -> ProduceSummary:
+    """Land every page of ``searches`` for ``config``'s target; see ``Producer``."""
+    ledger = Ledger(Path(config.state_path or ".") / "ledger.json")
+    with (
+        omdb_endpoint(secret_scope, secret_key, say, offline) as (url, key),
+        OmdbClient(key, url) as client,
+        term_progress(max_requests, lambda: client.requests_sent) as progress,
+    ):
+        producer = Producer(
+            client,
+            landing_for(config),
+            ledger,
+            max_pages=max_pages,
+            max_requests=max_requests,
+            refresh=refresh,
+            progress=progress,
+        )
+        return producer.run(searches)

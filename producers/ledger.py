@@ -1,0 +1,77 @@
+"""Which pages of which searches were fetched, so re-runs and interrupted runs resume.
+
+A small JSON file under the root, rewritten atomically after every page: a run killed
+at any moment leaves it valid, and the next run fetches only what is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def body_digest(body: Any) -> str:
+    """A stable digest of a response body, to tell an unchanged page from a changed one."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class SearchState:
+    """What is known of one (term, type, year) search."""
+
+    total_results: int | None = None
+    pages: dict[int, str] = field(default_factory=dict)  # page number → body digest
+
+
+def search_key(term: str, kind: str | None, year: str | None) -> str:
+    return json.dumps([term, kind, year], ensure_ascii=False)
+
+
+class Ledger:
+    """The pages fetched per search, persisted at ``path``."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.searches: dict[str, SearchState] = {}
+        if self.path.exists():
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            for key, value in raw.get("searches", {}).items():
+                self.searches[key] = SearchState(
+                    value.get("total_results"), {int(p): d for p, d in value["pages"].items()}
+                )
+
+    def state(self, term: str, kind: str | None, year: str | None) -> SearchState:
+        """What is known of a search (an empty state for a new one)."""
+        return self.searches.get(search_key(term, kind, year)) or SearchState()
+
+    def record(
+        self, term: str, kind: str | None, year: str | None, page: int, digest: str, total: int
+    ) -> None:
+        """Remember a fetched page and save at once."""
+        state = self.searches.setdefault(search_key(term, kind, year), SearchState())
+        if page == 1 and state.total_results != total:
+            state.pages = {}  # the result set moved: every other page may have shifted
+        state.total_results = total
+        state.pages[page] = digest
+        self.save()
+
+    def save(self) -> None:
+        data = {
+            "version": 1,
+            "searches": {
+                key: {
+                    "total_results": s.total_results,
+                    "pages": {str(p): d for p, d in s.pages.items()},
+                }
+                for key, s in self.searches.items()
+            },
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temp = self.path.with_name(f".{self.path.name}.tmp")
+        temp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(temp, self.path)

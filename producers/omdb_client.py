@@ -1,0 +1,197 @@
+"""OMDb search client: HTTPS, bounded retries, OMDb's own errors, and the key kept secret.
+
+OMDb takes the key in the query string, so every URL carries it: ``requests`` and
+``urllib3`` exceptions and debug logs print URLs. This module redacts the key from
+log records (a filter on urllib3's logger) and re-raises transport errors with a
+redacted message and no chained original.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+DEFAULT_URL = "https://www.omdbapi.com/"
+URL_ENV = "OMDB_API_URL"
+KEY_ENV = "OMDB_API_KEY"
+
+# OMDb answers these with HTTP 401; each stops the whole run (resumable later).
+AUTH_ERRORS = ("Invalid API key!", "No API key provided.", "Request limit reached!")
+NOT_FOUND = "Movie not found!"
+TOO_MANY_RESULTS = "Too many results."
+
+_KEY_IN_URL = re.compile(r"(apikey=)[^&\s'\"]*", re.IGNORECASE)
+
+
+class OmdbError(Exception):
+    """A failure talking to OMDb; messages never contain the API key."""
+
+
+class OmdbStop(OmdbError):
+    """The key is invalid or its daily limit is reached: stop the run, resume later."""
+
+
+class OmdbTermError(OmdbError):
+    """This search cannot be answered (e.g. too many results); other terms go on."""
+
+
+class OmdbPageError(OmdbError):
+    """One page failed (transport error after retries, HTTP error, a body that is not JSON)."""
+
+
+def redact(text: str, key: str | None = None) -> str:
+    """``text`` with every ``apikey=…`` value, and the key itself, replaced by ``***``."""
+    text = _KEY_IN_URL.sub(r"\1***", text)
+    if key:
+        text = text.replace(key, "***")
+    return text
+
+
+class RedactKeyFilter(logging.Filter):
+    """Rewrites log records so no URL in them carries the key."""
+
+    def __init__(self, key: str | None = None) -> None:
+        super().__init__()
+        self.key = key
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(str(record.msg), self.key)
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(redact(a, self.key) if isinstance(a, str) else a for a in args)
+        return True
+
+
+def _http_loggers() -> list[logging.Logger]:
+    """Every logger of urllib3 and requests: a filter applies only where a record is logged."""
+    names = {"urllib3", "requests"} | {
+        name
+        for name in logging.root.manager.loggerDict
+        if name.startswith(("urllib3.", "requests."))
+    }
+    return [logging.getLogger(name) for name in sorted(names)]
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One answered search page: the HTTP status and the body exactly as parsed."""
+
+    http_status: int
+    body: dict[str, Any]
+
+    @property
+    def found(self) -> bool:
+        return self.body.get("Response") == "True"
+
+    @property
+    def total_results(self) -> int:
+        try:
+            return int(self.body.get("totalResults", 0)) if self.found else 0
+        except (TypeError, ValueError):
+            return 0
+
+
+class OmdbClient:
+    """Searches OMDb page by page over one pooled ``requests.Session``.
+
+    Args:
+        api_key: the OMDb key (sent as ``apikey``; never logged).
+        base_url: the API root, ``https://www.omdbapi.com/`` by default.
+        timeout: (connect, read) seconds per attempt.
+        retries: attempts after the first, for transport errors, 429 and 5xx only.
+        backoff: urllib3's backoff factor (doubling sleeps, capped at 30 s).
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_URL,
+        *,
+        timeout: tuple[float, float] = (5.0, 20.0),
+        retries: int = 4,
+        backoff: float = 0.5,
+    ) -> None:
+        if not api_key:
+            raise OmdbStop("no OMDb API key given")
+        self.api_key = api_key
+        self.base_url = base_url
+        self.timeout = timeout
+        self.requests_sent = 0
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            status_forcelist=(429, 500, 502, 503, 504),
+            allowed_methods=frozenset({"GET"}),
+            backoff_factor=backoff,
+            backoff_max=30,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        self.session = requests.Session()
+        self.session.mount("https://", HTTPAdapter(max_retries=retry))
+        self.session.mount("http://", HTTPAdapter(max_retries=retry))
+        self.session.headers["User-Agent"] = "omdb-lakehouse"
+        self._log_filter = RedactKeyFilter(api_key)
+        for logger in _http_loggers():
+            logger.addFilter(self._log_filter)
+
+    def close(self) -> None:
+        self.session.close()
+        for logger in _http_loggers():
+            logger.removeFilter(self._log_filter)
+
+    def __enter__(self) -> OmdbClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def search(
+        self, term: str, kind: str | None = None, year: str | None = None, page: int = 1
+    ) -> SearchPage:
+        """One page of ``s=term``; ``Movie not found!`` is an empty page, not an error.
+
+        Raises:
+            OmdbStop: invalid key, no key, or the request limit reached (HTTP 401).
+            OmdbTermError: OMDb cannot answer this search (``Too many results.``).
+            OmdbPageError: this page failed after retries, or its body is not JSON.
+        """
+        params = {"apikey": self.api_key, "s": term, "page": page, "r": "json"}
+        if kind:
+            params["type"] = kind
+        if year:
+            params["y"] = year
+        self.requests_sent += 1
+        try:
+            response = self.session.get(self.base_url, params=params, timeout=self.timeout)
+        except requests.RequestException as exc:
+            # `from None`: the original exception's text and traceback carry the URL.
+            raise OmdbPageError(
+                f"page {page} of {term!r}: {type(exc).__name__}: {redact(str(exc), self.api_key)}"
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        error = body.get("Error") if isinstance(body, dict) else None
+        if response.status_code == 401 or error in AUTH_ERRORS:
+            raise OmdbStop(f"OMDb refused the request: {error or 'HTTP 401'}")
+        if response.status_code != 200:
+            raise OmdbPageError(f"page {page} of {term!r}: HTTP {response.status_code}")
+        if not isinstance(body, dict):
+            raise OmdbPageError(f"page {page} of {term!r}: the response is not a JSON object")
+        if error == TOO_MANY_RESULTS:
+            raise OmdbTermError(f"{term!r}: too many results (use a longer search term)")
+        if error and error != NOT_FOUND:
+            raise OmdbPageError(
+                f"page {page} of {term!r}: OMDb error: {redact(error, self.api_key)}"
+            )
+        return SearchPage(response.status_code, body)

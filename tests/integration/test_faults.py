@@ -1,0 +1,180 @@
+"""Exactly once under faults, modelled on Spark's and Delta's own streaming test suites.
+
+Each scenario runs the real queries on local Spark + Delta, then checks the DESIGN.md
+invariants against a ground truth computed from the landed files in plain Python.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from streaming.cli import main
+from streaming.errors import LakehouseError
+from streaming.runner import run_available_now
+from streaming.streams import SilverBatchWriter
+from streaming.tables import read_table
+from tests.invariants import assert_invariants, table_versions
+from tests.pages import item
+from tests.waves import land_wave
+
+pytestmark = pytest.mark.spark
+
+
+def last_commit(checkpoint: str) -> Path:
+    commits = [p for p in Path(checkpoint, "commits").iterdir() if p.name.isdigit()]
+    return max(commits, key=lambda p: int(p.name))
+
+
+def test_stop_land_more_and_restart_counts_every_record_once(spark, config, landing):
+    rng = random.Random(1)
+    land_wave(landing, rng, wave=0)
+    run_available_now(spark, config)
+    assert_invariants(spark, config)
+
+    land_wave(landing, rng, wave=1)
+    land_wave(landing, rng, wave=2)
+    run_available_now(spark, config)
+
+    assert_invariants(spark, config)
+
+
+@pytest.mark.parametrize("stream", ["bronze", "silver", "gold"])
+def test_a_batch_whose_commit_was_lost_reruns_without_effect(spark, config, landing, stream):
+    # The sink wrote but the process died before the checkpoint's commit file: on
+    # restart the batch runs again with the same id and must be skipped.
+    land_wave(landing, random.Random(2), wave=0)
+    run_available_now(spark, config)
+    versions = table_versions(spark, config)
+    lost = last_commit(config.stream(stream).checkpoint_location)
+    lost.unlink()
+    lost.with_name(f".{lost.name}.crc").unlink(missing_ok=True)  # a crash leaves neither
+
+    run_available_now(spark, config)
+
+    assert lost.exists(), "the batch was not re-run"
+    assert table_versions(spark, config) == versions
+    assert_invariants(spark, config)
+
+
+def test_a_failure_between_silver_writes_recovers_consistently(spark, config, landing, monkeypatch):
+    landing.page([item("tt0000001", "One", "2001"), item("bad", "Bad id", "2002")])
+    landing.raw("{truncated")
+
+    def crash(*_args):
+        raise RuntimeError("injected failure after the silver MERGE")
+
+    monkeypatch.setattr(SilverBatchWriter, "write_quarantine", crash)
+    with pytest.raises(LakehouseError, match="silver stream failed"):
+        run_available_now(spark, config)
+    silver_version = table_versions(spark, config)["silver"]
+    assert silver_version == 1, "the MERGE should have committed before the crash"
+    assert read_table(spark, config.table("quarantine")).isEmpty()
+
+    monkeypatch.undo()
+    run_available_now(spark, config)
+
+    assert table_versions(spark, config)["silver"] == silver_version  # MERGE not redone
+    assert_invariants(spark, config)
+    metrics = read_table(spark, config.table("dq_metrics"))
+    assert metrics.count() == metrics.select("batch_id", "rule").distinct().count()
+    quarantine = read_table(spark, config.table("quarantine"))
+    assert quarantine.count() == 2
+
+
+def test_a_file_landed_twice_or_rewritten_is_not_counted_twice(spark, config, landing):
+    first = landing.page([item("tt0000001", "One", "2001"), item("tt0000002", "Two", "2002")])
+    run_available_now(spark, config)
+    gold_before = read_table(spark, config.table("gold")).drop("updated_at").collect()
+
+    shutil.copy(first, first.with_name("page-001--copy--dup.json"))  # landed twice
+    first.write_bytes(first.read_bytes())  # rewritten in place, same content
+    run_available_now(spark, config)
+
+    assert sorted(read_table(spark, config.table("gold")).drop("updated_at").collect()) == sorted(
+        gold_before
+    )
+    assert read_table(spark, config.table("bronze")).count() == 2
+    assert_invariants(spark, config)
+
+
+def test_a_rewritten_file_is_not_read_again(spark, config, landing):
+    # Landed files are immutable by contract; one rewritten anyway is ignored, not re-read.
+    path = landing.page([item("tt0000001", "One", "2001")])
+    run_available_now(spark, config)
+    envelope = json.loads(path.read_text())
+    envelope["response"]["Search"][0]["Year"] = "1999"
+    path.write_text(json.dumps(envelope))
+
+    run_available_now(spark, config)
+
+    assert read_table(spark, config.table("bronze")).count() == 1
+    assert read_table(spark, config.table("silver")).first().release_year == 2001
+
+
+def test_bad_files_do_not_stop_the_stream(spark, config, landing):
+    landing.page([item("tt0000001", "Good", "2001")], term="good")
+    landing.raw('{"envelope_version": 1, "source": "omdb", "response": {"Sea', name="p-1.json")
+    landing.raw("", name="p-2.json")
+    landing.raw(" \n", name="p-5.json")
+    landing.raw('{"title": "not an envelope"}', name="p-3.json")
+    landing.raw(b"\xff\xfe\x00garbage", name="p-4.json")
+    landing.page(
+        [item("tt0000002", "New fields", "2002", Rating="PG", Genres=["a", "b"])],
+        term="unknown fields",
+        Plot={"nested": True},
+    )
+
+    run_available_now(spark, config)
+
+    truth = assert_invariants(spark, config)
+    assert set(truth.silver) == {"tt0000001", "tt0000002"}
+    bronze = read_table(spark, config.table("bronze"))
+    # The zero-byte file holds no page: Spark's file scan skips it, nothing is lost.
+    assert bronze.count() == 6
+    assert bronze.where("_corrupt_reason IS NOT NULL").count() == 4
+    quarantined = read_table(spark, config.table("quarantine")).where("result_index IS NULL")
+    assert quarantined.count() == 4
+
+
+@pytest.mark.parametrize("stream", ["bronze", "silver", "gold"])
+def test_a_deleted_checkpoint_is_refused_then_reset_rebuilds(
+    spark, config, landing, capsys, stream
+):
+    land_wave(landing, random.Random(3), wave=0)
+    run_available_now(spark, config)
+    root = str(Path(config.table_root).parent)
+    shutil.rmtree(config.stream(stream).checkpoint_location)
+
+    assert main(["run", "--root", root]) == 1
+    err = capsys.readouterr().err
+    assert f"reset --stream {stream}" in err and len(err.strip().splitlines()) == 2
+    assert_invariants(spark, config)  # refusing changed nothing
+
+    assert main(["reset", "--stream", stream, "--root", root]) == 0
+    assert main(["run", "--root", root]) == 0
+    assert_invariants(spark, config)
+    before = table_versions(spark, config)
+    assert main(["run", "--root", root]) == 0
+    assert table_versions(spark, config) == before
+
+
+def test_an_unwritable_root_is_one_clear_line_and_nothing_is_written(
+    spark, config, landing, capsys
+):
+    landing.page([item("tt0000001", "One", "2001")])
+    state = Path(config.state_path)
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text("a file where the state folder should be")
+    root = str(Path(config.table_root).parent)
+
+    assert main(["run", "--root", root]) == 1
+
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1].startswith("error: cannot write under")
+    assert "Traceback" not in err
+    assert not Path(config.table_root).exists()

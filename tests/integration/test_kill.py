@@ -1,0 +1,71 @@
+"""SIGKILL at random moments while `run --trigger continuous` ingests waves of files."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from streaming.runner import run_available_now
+from tests.invariants import assert_invariants
+from tests.waves import land_wave
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+KILLS = 10
+
+
+def committed_batches(checkpoint: str) -> int:
+    commits = Path(checkpoint, "commits")
+    return sum(1 for p in commits.iterdir() if p.name.isdigit()) if commits.is_dir() else 0
+
+
+def test_sigkill_loop_loses_nothing_and_counts_nothing_twice(spark, config, landing):
+    rng = random.Random(20261127)
+    env = {**os.environ, "OMDB_LAKEHOUSE_ROOT": str(Path(config.table_root).parent)}
+    wave = 0
+    for _ in range(KILLS):
+        land_wave(landing, rng, wave=wave, pages=2)  # something new for bronze to commit
+        wave += 1
+        before = committed_batches(config.bronze.checkpoint_location)
+        run = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streaming.cli",
+                "run",
+                "--trigger",
+                "continuous",
+                "--interval",
+                "0.5s",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own group: the JVM dies with it
+        )
+        try:
+            deadline = time.monotonic() + 120
+            # Wait until the streams are live (bronze committed a batch), then land more
+            # while they run and kill at a random moment of the work that follows.
+            while committed_batches(config.bronze.checkpoint_location) <= before:
+                assert run.poll() is None, "run exited before being killed"
+                assert time.monotonic() < deadline, "run never committed a batch"
+                time.sleep(0.2)
+            land_wave(landing, rng, wave=wave)
+            wave += 1
+            time.sleep(rng.uniform(0.0, 4.0))
+        finally:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait(timeout=60)
+
+    # After the last kill, catch up and compare with the ground truth.
+    run_available_now(spark, config)
+    truth = assert_invariants(spark, config)
+    assert len(truth.silver) > 30 and wave == 2 * KILLS

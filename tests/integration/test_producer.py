@@ -1,0 +1,367 @@
+"""The producer against real HTTP on loopback: the offline server and scripted test servers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from producers.landing import LocalLanding, VolumeLanding
+from producers.ledger import Ledger
+from producers.offline.catalog import search as catalog_search
+from producers.offline.server import OfflineOmdbServer
+from producers.omdb_client import OmdbClient, OmdbPageError, OmdbStop, OmdbTermError
+from producers.produce import Producer, Search
+from producers.secrets import api_key_from_secret_scope
+from streaming.cli import main
+
+KEY = "s3cr3t-k3y-0123"
+
+
+def page_body(page: int, total: int) -> dict:
+    items = [
+        {
+            "Title": f"Title {page}-{i}",
+            "Year": "2001",
+            "imdbID": f"tt{page:04d}{i:03d}",
+            "Type": "movie",
+            "Poster": "N/A",
+        }
+        for i in range(10)
+    ]
+    return {"Search": items, "totalResults": str(total), "Response": "True"}
+
+
+def client_logs(caplog) -> str:
+    """What our side logged (the test servers' own access logs are OMDb's side)."""
+    return "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("werkzeug"))
+
+
+def landed_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.json") if not p.name.startswith("."))
+
+
+def all_text_under(root: Path) -> str:
+    return "".join(p.read_text(errors="replace") for p in root.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def fast_client():
+    def make(url: str, key: str = KEY, **kwargs) -> OmdbClient:
+        return OmdbClient(key, url, backoff=0.01, timeout=(1.0, 1.0), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def producer_for(tmp_path, fast_client):
+    def make(url: str, key: str = KEY, **kwargs) -> Producer:
+        return Producer(
+            fast_client(url, key),
+            LocalLanding(tmp_path / "landing"),
+            Ledger(tmp_path / "state" / "ledger.json"),
+            **kwargs,
+        )
+
+    return make
+
+
+@pytest.fixture
+def offline():
+    with OfflineOmdbServer(api_key=KEY) as server:
+        yield server
+
+
+def test_pages_through_every_page_of_a_search(offline, producer_for, tmp_path):
+    total = int(catalog_search("star")["totalResults"])
+    summary = producer_for(offline.url).run([Search("star")])
+
+    pages = -(-total // 10)
+    assert summary.landed == pages and summary.requests == pages
+    files = landed_files(tmp_path / "landing")
+    assert len(files) == pages
+    envelopes = [json.loads(p.read_text()) for p in files]
+    assert sorted(e["request"]["page"] for e in envelopes) == list(range(1, pages + 1))
+    assert sum(len(e["response"]["Search"]) for e in envelopes) == total
+
+
+def test_max_pages_limits_each_search(offline, producer_for):
+    summary = producer_for(offline.url, max_pages=2).run([Search("star")])
+    assert summary.landed == 2
+
+
+def test_paging_stops_at_omdb_s_100_page_cap(httpserver, producer_for):
+    def handler(request: Request) -> Response:
+        body = page_body(int(request.args["page"]), total=5000)
+        return Response(json.dumps(body), content_type="application/json")
+
+    httpserver.expect_request("/").respond_with_handler(handler)
+    summary = producer_for(httpserver.url_for("/")).run([Search("many")])
+
+    assert summary.landed == 100 and summary.requests == 100
+    assert max(int(r.args["page"]) for r, _ in httpserver.log) == 100
+
+
+def test_not_found_is_an_empty_page_not_an_error(offline, producer_for, tmp_path):
+    summary = producer_for(offline.url).run([Search("zzyzx")])
+    assert (summary.landed, summary.failed, summary.requests) == (1, 0, 1)
+    (file,) = landed_files(tmp_path / "landing")
+    assert json.loads(file.read_text())["response"] == {
+        "Response": "False",
+        "Error": "Movie not found!",
+    }
+
+
+def test_too_many_results_fails_that_term_and_the_others_go_on(offline, producer_for):
+    summary = producer_for(offline.url).run([Search("zz"), Search("matrix")])
+    assert summary.failed == 1 and "too many results" in summary.errors[0]
+    assert summary.landed == 2  # matrix: 11 titles, two pages
+
+
+@pytest.mark.parametrize(
+    ("server_key", "client_key", "message"),
+    [(KEY, "wrong-key", "Invalid API key!"), (KEY, KEY, "Request limit reached!")],
+)
+def test_401_stops_the_run_and_a_rerun_lands_only_what_is_missing(
+    tmp_path, fast_client, server_key, client_key, message
+):
+    landing = LocalLanding(tmp_path / "landing")
+    ledger_path = tmp_path / "state" / "ledger.json"
+    searches = [Search("star"), Search("batman")]
+    limit = 2 if client_key == KEY else None
+    with OfflineOmdbServer(api_key=server_key, daily_limit=limit) as server:
+        first = Producer(fast_client(server.url, client_key), landing, Ledger(ledger_path)).run(
+            searches
+        )
+    assert first.stopped and message in first.stopped
+    landed_before = landed_files(tmp_path / "landing")
+
+    with OfflineOmdbServer(api_key=KEY) as server:
+        second = Producer(fast_client(server.url), landing, Ledger(ledger_path)).run(searches)
+
+    assert second.stopped is None
+    expected_pages = sum(-(-int(catalog_search(s.term)["totalResults"]) // 10) for s in searches)
+    files = landed_files(tmp_path / "landing")
+    assert len(files) == expected_pages
+    assert set(landed_before) <= set(files)
+    pages = [
+        (e["request"]["s"], e["request"]["page"])
+        for e in map(json.loads, (p.read_text() for p in files))
+    ]
+    assert len(pages) == len(set(pages)), "a page was landed twice"
+
+
+def test_cli_exits_non_zero_with_one_line_when_the_key_is_refused(tmp_path, monkeypatch, capsys):
+    with OfflineOmdbServer(api_key=KEY) as server:
+        monkeypatch.setenv("OMDB_API_KEY", "not-the-key")
+        monkeypatch.setenv("OMDB_API_URL", server.url)
+        code = main(["produce", "--term", "star", "--root", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "Invalid API key!" in err and "resume" in err and "Traceback" not in err
+    assert "not-the-key" not in err
+
+
+def test_500_then_200_is_retried(httpserver, producer_for):
+    httpserver.expect_ordered_request("/").respond_with_data("oops", status=500)
+    httpserver.expect_ordered_request("/").respond_with_data("busy", status=503)
+    httpserver.expect_ordered_request("/").respond_with_json(page_body(1, total=3))
+    producer = producer_for(httpserver.url_for("/"))
+
+    summary = producer.run([Search("retry")])
+
+    assert summary.landed == 1 and summary.failed == 0
+    assert len(httpserver.log) == 3
+
+
+def test_a_404_is_not_retried_and_fails_the_page(httpserver, fast_client):
+    httpserver.expect_request("/").respond_with_data("no", status=404)
+    with pytest.raises(OmdbPageError, match="HTTP 404"):
+        fast_client(httpserver.url_for("/")).search("x")
+    assert len(httpserver.log) == 1
+
+
+def test_a_timeout_fails_the_page_after_bounded_retries(fast_client, caplog):
+    def slow(_: Request) -> Response:
+        time.sleep(1.5)
+        return Response("{}", content_type="application/json")
+
+    # Its own threaded server: the sleeping handler must not hold up other tests' server.
+    server = HTTPServer(threaded=True)
+    server.expect_request("/").respond_with_handler(slow)
+    server.start()
+    try:
+        client = fast_client(server.url_for("/"), retries=1)
+        caplog.set_level(logging.DEBUG)
+        with pytest.raises(OmdbPageError) as error:
+            client.search("slow")
+    finally:
+        server.stop()
+    assert "timed out" in str(error.value).lower()
+    assert KEY not in str(error.value) and error.value.__cause__ is None
+    assert KEY not in client_logs(caplog)
+
+
+def test_a_body_that_is_not_json_fails_that_page_only(httpserver, producer_for):
+    httpserver.expect_ordered_request("/").respond_with_json(page_body(1, total=20))
+    httpserver.expect_ordered_request("/").respond_with_data("<html>Bad gateway</html>")
+    summary = producer_for(httpserver.url_for("/")).run([Search("html")])
+    assert summary.landed == 1 and summary.failed == 1
+    assert "not a JSON object" in summary.errors[0]
+
+
+@pytest.mark.parametrize(
+    "term", ["../../../etc/passwd", "a/b", "Star   Wars ", "千と千尋", "../..", "Amélie"]
+)
+def test_odd_terms_land_under_the_root(offline, producer_for, tmp_path, term):
+    producer_for(offline.url).run([Search(term)])
+    root = (tmp_path / "landing").resolve()
+    files = [p for p in landed_files(tmp_path) if p != tmp_path / "state" / "ledger.json"]
+    assert files and all(p.resolve().is_relative_to(root) for p in files)
+    assert json.loads(files[0].read_text())["request"]["s"] == term
+
+
+def test_a_second_run_spends_one_request_per_term_when_nothing_changed(
+    offline, producer_for, tmp_path
+):
+    searches = [Search("star"), Search("batman"), Search("zzyzx")]
+    first = producer_for(offline.url).run(searches)
+    second = producer_for(offline.url).run(searches)
+
+    assert second.requests == len(searches)
+    assert second.landed == 0 and second.unchanged == len(searches)
+    assert second.skipped == first.landed - len(searches)
+    assert len(landed_files(tmp_path / "landing")) == first.landed
+
+
+def test_refresh_fetches_again_but_lands_only_changed_pages(offline, producer_for):
+    producer_for(offline.url).run([Search("batman")])
+    again = producer_for(offline.url, refresh=True).run([Search("batman")])
+    assert again.requests == 3 and again.landed == 0 and again.unchanged == 3
+
+
+def test_a_new_term_lands_only_that_term(offline, producer_for):
+    producer_for(offline.url).run([Search("batman")])
+    summary = producer_for(offline.url).run([Search("batman"), Search("matrix")])
+    assert summary.landed == 2 and summary.requests == 1 + 2
+
+
+def test_budget_stops_the_run_resumably(offline, producer_for):
+    first = producer_for(offline.url, max_requests=2).run([Search("star")])
+    assert first.requests == 2 and "budget" in first.stopped
+    rest = producer_for(offline.url).run([Search("star")])
+    pages = -(-int(catalog_search("star")["totalResults"]) // 10)
+    assert rest.landed == pages - 2
+
+
+def test_the_key_appears_nowhere(offline, tmp_path, producer_for, caplog, httpserver):
+    caplog.set_level(logging.DEBUG)
+    producer_for(offline.url).run([Search("star"), Search("zz"), Search("zzyzx")])
+    httpserver.expect_request("/").respond_with_data("nope", status=500)
+    summary = producer_for(httpserver.url_for("/")).run([Search("fails")])
+    with pytest.raises(OmdbStop) as refused:
+        OmdbClient(KEY + "x", offline.url).search("star")
+
+    assert KEY not in all_text_under(tmp_path)  # landed files and the ledger
+    assert KEY not in client_logs(caplog)
+    assert all(KEY not in e for e in summary.errors)
+    assert KEY not in str(refused.value)
+    assert "apikey=***" in client_logs(caplog)
+
+
+def test_volume_landing_uploads_through_the_files_api(httpserver):
+    from databricks.sdk import WorkspaceClient
+
+    httpserver.expect_request(
+        "/api/2.0/fs/files/Volumes/main/omdb/landing/omdb/search/x/all/p.json",
+        method="PUT",
+        query_string="overwrite=false",
+    ).respond_with_data("", status=204)
+    client = WorkspaceClient(host=httpserver.url_for("/").rstrip("/"), token="dapi-test")
+    landing = VolumeLanding("/Volumes/main/omdb/landing/omdb/search", client=client)
+
+    from pathlib import PurePosixPath
+
+    target = landing.write({"response": {"Response": "True"}}, PurePosixPath("x/all/p.json"))
+
+    assert target == "/Volumes/main/omdb/landing/omdb/search/x/all/p.json"
+    ((request, _),) = [(r, s) for r, s in httpserver.log if r.method == "PUT"]
+    assert request.headers["Authorization"] == "Bearer dapi-test"
+    assert request.data == b'{"response":{"Response":"True"}}\n'
+    with pytest.raises(ValueError, match="escapes"):
+        landing.write({}, PurePosixPath("../x.json"))
+
+
+def test_the_key_is_read_from_a_secret_scope(httpserver):
+    from databricks.sdk import WorkspaceClient
+
+    httpserver.expect_request(
+        "/api/2.0/secrets/get", query_string={"scope": "omdb", "key": "omdb_api_key"}
+    ).respond_with_json({"key": "omdb_api_key", "value": base64.b64encode(b"abc123\n").decode()})
+    client = WorkspaceClient(host=httpserver.url_for("/").rstrip("/"), token="dapi-test")
+    assert api_key_from_secret_scope("omdb", "omdb_api_key", client=client) == "abc123"
+
+
+def test_produce_without_a_key_uses_the_offline_server(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("OMDB_API_KEY", raising=False)
+    assert main(["produce", "--term", "matrix", "--root", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "offline OMDb server" in err and "2 pages landed" in err
+    assert len(landed_files(tmp_path / "landing")) == 2
+
+
+def test_produce_reads_terms_from_a_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("OMDB_API_KEY", raising=False)
+    terms = tmp_path / "terms.txt"
+    terms.write_text("# franchises\nmatrix\n\nzzyzx\nmatrix\n")
+    assert main(["produce", "--terms-file", str(terms), "--root", str(tmp_path)]) == 0
+    assert "3 pages landed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["produce"], "no search term"),
+        (["produce", "--terms-file", "/nonexistent"], "does not exist"),
+        (["produce", "--term", "x", "--year", "99"], "four digits"),
+    ],
+)
+def test_produce_bad_input_is_one_line(tmp_path, capsys, argv, message):
+    assert main([*argv, "--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_produce_rejects_a_bad_page_limit(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["produce", "--term", "x", "--max-pages", "0"])
+    assert exit_info.value.code == 2
+    assert "must be a whole number" in capsys.readouterr().err
+
+
+def test_client_refuses_an_empty_key():
+    with pytest.raises(OmdbStop):
+        OmdbClient("", "http://127.0.0.1:9/")
+
+
+def test_too_many_results_raises_a_term_error(offline, fast_client):
+    with pytest.raises(OmdbTermError):
+        fast_client(offline.url).search("ab")
+
+
+def test_progress_reports_pages_done_of_total_per_search(offline, tmp_path, fast_client):
+    calls = []
+    producer = Producer(
+        fast_client(offline.url),
+        LocalLanding(tmp_path / "landing"),
+        Ledger(tmp_path / "ledger.json"),
+        progress=lambda search, done, total: calls.append((search.term, done, total)),
+    )
+    producer.run([Search("matrix"), Search("zzyzx")])
+    assert calls == [("matrix", 1, 2), ("matrix", 2, 2), ("zzyzx", 1, 1)]

@@ -1,0 +1,123 @@
+"""The Databricks Asset Bundle: every resource builds with databricks-bundles' classes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import tomllib
+import yaml
+from databricks.bundles.dashboards import Dashboard
+from databricks.bundles.jobs import Job
+from databricks.bundles.schemas import Schema
+from databricks.bundles.volumes import Volume
+
+from streaming.cli import build_parser
+
+REPO = Path(__file__).resolve().parents[2]
+BUNDLE = yaml.safe_load((REPO / "databricks.yml").read_text())
+RESOURCE_FILES = sorted(path for pattern in BUNDLE["include"] for path in REPO.glob(pattern))
+RESOURCES: dict[str, dict] = {}
+for _path in RESOURCE_FILES:
+    for kind, items in yaml.safe_load(_path.read_text())["resources"].items():
+        RESOURCES.setdefault(kind, {}).update(items)
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+CLASSES = {"jobs": Job, "schemas": Schema, "volumes": Volume, "dashboards": Dashboard}
+
+
+def all_resources():
+    return [(kind, name, body) for kind, items in RESOURCES.items() for name, body in items.items()]
+
+
+def test_the_bundle_declares_what_it_deploys():
+    assert set(RESOURCES) == set(CLASSES)
+    assert set(RESOURCES["jobs"]) == {"omdb_producer", "omdb_streams", "omdb_streams_continuous"}
+    assert set(RESOURCES["volumes"]) == {"landing", "checkpoints"}
+
+
+@pytest.mark.parametrize(("kind", "name", "body"), all_resources())
+def test_every_resource_builds_with_the_bundle_classes(kind, name, body):
+    # from_dict rejects unknown fields at every depth.
+    resource = CLASSES[kind].from_dict(body)
+    assert resource is not None
+
+
+def test_unknown_fields_would_be_rejected():
+    job = dict(RESOURCES["jobs"]["omdb_streams"], schedul={"typo": True})
+    with pytest.raises(ValueError, match="Unexpected field"):
+        Job.from_dict(job)
+
+
+def wheel_tasks():
+    return [
+        (name, task)
+        for name, job in RESOURCES["jobs"].items()
+        for task in job["tasks"]
+        if "python_wheel_task" in task
+    ]
+
+
+@pytest.mark.parametrize(("job", "task"), wheel_tasks())
+def test_wheel_tasks_call_a_real_entry_point_with_valid_arguments(job, task):
+    wheel = task["python_wheel_task"]
+    assert wheel["entry_point"] in PYPROJECT["project"]["scripts"]
+    assert wheel["package_name"] == PYPROJECT["project"]["name"].replace("-", "_")
+    # The parameters must parse with the real command line (variables as sample values).
+    sample = {"bundle.target": "dev", "var.max_requests": "500"}
+    argv = [
+        re.sub(r"\$\{([^}]+)\}", lambda m: sample.get(m.group(1), "omdb"), p)
+        for p in wheel["parameters"]
+    ]
+    args = build_parser().parse_args(argv)
+    assert args.target == "dev" and args.catalog and args.schema
+
+
+def test_the_streams_job_runs_available_now_on_file_arrival():
+    job = Job.from_dict(RESOURCES["jobs"]["omdb_streams"])
+    assert (
+        job.trigger.file_arrival.url
+        == "/Volumes/${var.catalog}/${var.schema}/${var.landing_volume}/"
+    )
+    (task,) = job.tasks
+    assert task.python_wheel_task.parameters[:3] == ["run", "--trigger", "available-now"]
+    continuous = Job.from_dict(RESOURCES["jobs"]["omdb_streams_continuous"])
+    assert continuous.continuous is not None
+    assert "continuous" in continuous.tasks[0].python_wheel_task.parameters
+
+
+def test_every_variable_used_is_declared_with_a_description():
+    declared = BUNDLE["variables"]
+    assert all(v.get("description") for v in declared.values())
+    texts = [(REPO / "databricks.yml").read_text(), *(p.read_text() for p in RESOURCE_FILES)]
+    used = {m for text in texts for m in re.findall(r"\$\{var\.([A-Za-z0-9_]+)\}", text)}
+    assert used and used <= set(declared)
+
+
+def test_targets_dev_and_prod():
+    dev, prod = BUNDLE["targets"]["dev"], BUNDLE["targets"]["prod"]
+    assert dev["mode"] == "development" and dev["default"] is True
+    assert "${workspace.current_user.short_name}" in dev["variables"]["schema"]
+    assert prod["mode"] == "production" and prod["workspace"]["root_path"]
+    assert prod["permissions"]
+
+
+def test_the_dashboard_reads_gold_and_has_both_charts_and_a_counter():
+    (body,) = RESOURCES["dashboards"].values()
+    path = REPO / "resources" / body["file_path"]
+    dashboard = json.loads(path.read_text())
+    queries = ["".join(d["queryLines"]) for d in dashboard["datasets"]]
+    assert queries and all("omdb_releases_gold" in q for q in queries)
+    widgets = {
+        item["widget"]["spec"]["widgetType"]: item["widget"]
+        for page in dashboard["pages"]
+        for item in page["layout"]
+    }
+    assert set(widgets) == {"bar", "line", "counter"}
+    assert widgets["bar"]["spec"]["encodings"]["color"]["fieldName"] == "media_type"
+    assert widgets["line"]["spec"]["encodings"]["color"]["fieldName"] == "media_type"
+    datasets = {d["name"] for d in dashboard["datasets"]}
+    for widget in widgets.values():
+        (query,) = widget["queries"]
+        assert query["query"]["datasetName"] in datasets
