@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars demo test test-fast lint format clean
+.PHONY: help install jars demo test test-fast lint format clean bench
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,3 +42,7 @@ test-fast: $(STAMP) ## Only tests that need no Spark
 
 clean: ## Remove the environment, caches and the local lakehouse
 	rm -rf $(VENV) .lakehouse .pytest_cache .ruff_cache build dist *.egg-info
+
+bench: jars ## Benchmark against a one-shot peer (not part of `make test`; BENCH_SIZES=1k,10k)
+	$(BIN)/pip install --quiet -e '.[local,dev,bench]'
+	$(BIN)/python -m tests.bench.run --sizes $(or $(BENCH_SIZES),1k,10k) --trickle --out bench-results

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -17,10 +18,11 @@ from checkpoints_config.model import STREAMS
 from checkpoints_config.targets import DEFAULT_ROOT, ROOT_ENV, TARGETS
 from producers.omdb_client import KEY_ENV, URL_ENV
 from producers.produce import DEFAULT_MAX_REQUESTS
-from streaming.errors import LakehouseError
+from streaming.errors import LakehouseError, first_line
 from streaming.query import FORMATS
 
 GOLD_COLUMNS = ("release_year", "media_type", "total_releases")
+DEBUG_ENV = "OMDB_LAKEHOUSE_DEBUG"
 
 EPILOG = f"""\
 Everything local lives under one root folder (--root, env {ROOT_ENV}, default {DEFAULT_ROOT}):
@@ -259,7 +261,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     try:
         rows = df.collect()
     except Exception as exc:  # errors that show only when the query runs
-        raise LakehouseError(f"query failed: {str(exc).strip().splitlines()[0]}") from exc
+        raise LakehouseError(f"query failed: {first_line(exc)}") from exc
     print(format_rows(df.columns, rows, args.format))
     return 0
 
@@ -403,6 +405,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("interrupted")
         return 130
+    except Exception as exc:  # a bug or an environment problem: still one line by default
+        if os.environ.get(DEBUG_ENV):
+            raise
+        _say(
+            f"error: {type(exc).__name__}: {first_line(exc)} (set {DEBUG_ENV}=1 for the traceback)"
+        )
+        return 1
 
 
 if __name__ == "__main__":

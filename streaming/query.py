@@ -14,7 +14,7 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
 from checkpoints_config import PipelineConfig
-from streaming.errors import LakehouseError
+from streaming.errors import LakehouseError, first_line
 from streaming.tables import table_exists
 
 FORMATS = ("table", "csv", "json")
@@ -51,9 +51,8 @@ def run_sql(spark: SparkSession, config: PipelineConfig, statement: str) -> Data
     try:
         return spark.sql(statement)
     except PySparkException as exc:
-        first_line = str(exc).strip().splitlines()[0]
         hint = "" if available else " (no tables yet: run the pipeline first)"
-        raise LakehouseError(f"query failed: {first_line}{hint}") from exc
+        raise LakehouseError(f"query failed: {first_line(exc)}{hint}") from exc
 
 
 def _plain(value: Any) -> Any:

@@ -13,17 +13,11 @@ from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import PipelineConfig
 from checkpoints_config.model import STREAMS
-from streaming.errors import LakehouseError
+from streaming.errors import LakehouseError, first_line
 from streaming.lock import pipeline_lock
 from streaming.reset import check_checkpoints
 from streaming.streams import STARTERS
 from streaming.tables import ensure_tables
-
-
-def first_line(error: BaseException) -> str:
-    """The gist of a Spark error: its first non-empty line, without the JVM stack."""
-    text = getattr(error, "desc", None) or str(error)
-    return next((line.strip() for line in text.splitlines() if line.strip()), type(error).__name__)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Callable, Iterator
 
 from pyspark.sql import DataFrame, SparkSession
@@ -228,6 +229,24 @@ def merge_gold(spark: SparkSession, ref: TableRef, deltas_df: DataFrame) -> None
     )
 
 
+def on_serverless() -> bool:
+    """Databricks serverless compute (Spark Connect), which has no DataFrame cache."""
+    return os.environ.get("DATABRICKS_RUNTIME_VERSION", "").startswith("client.")
+
+
+@contextlib.contextmanager
+def reused(df: DataFrame) -> Iterator[DataFrame]:
+    """``df`` persisted for the block where the engine allows it, unpersisted after."""
+    if on_serverless():
+        yield df
+        return
+    persisted = df.persist()
+    try:
+        yield persisted
+    finally:
+        persisted.unpersist()
+
+
 class SilverBatchWriter:
     """foreachBatch of the silver stream: MERGE titles, quarantine failures, record DQ counts.
 
@@ -243,21 +262,16 @@ class SilverBatchWriter:
         spark = bronze_df.sparkSession
         app_id = self.identity.get(spark)
         # Read several times below (MERGE, quarantine, counts): read the files once.
-        bronze_df = bronze_df.persist()
-        checked_df = (
-            bronze_df.transform(silver.explode_search_results)
-            .transform(silver.clean_search_results)
-            .persist()
-        )
-        try:
-            counts = silver.rule_counts(checked_df, bronze_df)
-            self.write_titles(checked_df, app_id, batch_id)
-            if any(failed for _, _, failed in counts):
-                self.write_quarantine(checked_df, bronze_df, app_id, batch_id)
-            self.write_metrics(spark, counts, app_id, batch_id)
-        finally:
-            checked_df.unpersist()
-            bronze_df.unpersist()
+        with reused(bronze_df) as pages_df:
+            results_df = pages_df.transform(silver.explode_search_results).transform(
+                silver.clean_search_results
+            )
+            with reused(results_df) as checked_df:
+                counts = silver.rule_counts(checked_df, pages_df)
+                self.write_titles(checked_df, app_id, batch_id)
+                if any(failed for _, _, failed in counts):
+                    self.write_quarantine(checked_df, pages_df, app_id, batch_id)
+                self.write_metrics(spark, counts, app_id, batch_id)
 
     def write_titles(self, checked_df: DataFrame, app_id: str, batch_id: int) -> None:
         updates_df = checked_df.transform(silver.filter_valid_records).transform(

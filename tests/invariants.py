@@ -36,7 +36,8 @@ class Truth:
         )
 
 
-def _clean(result: dict) -> dict | None:
+def clean_result(result: dict) -> dict | None:
+    """A search result cleaned by the silver rules, or None when it fails one."""
     title = (result.get("Title") or "").strip(" ")
     imdb_id = result.get("imdbID")
     kind = (result.get("Type") or "").strip(" ").lower()
@@ -70,7 +71,7 @@ def ground_truth(landing_path: str | Path) -> Truth:
             truth.corrupt_pages += 1
             continue
         for result in results:
-            row = _clean(result)
+            row = clean_result(result)
             if row is None:
                 truth.failed_records += 1
                 continue
@@ -99,10 +100,7 @@ def assert_invariants(spark: SparkSession, config: PipelineConfig) -> Truth:
     }
     assert actual_silver == truth.silver
 
-    gold = {
-        (row.release_year, row.media_type): row.total_releases
-        for row in read_table(spark, config.table("gold")).collect()
-    }
+    gold = gold_counts(spark, config)
     assert gold == truth.gold
     assert all(count > 0 for count in gold.values())
 
@@ -110,6 +108,12 @@ def assert_invariants(spark: SparkSession, config: PipelineConfig) -> Truth:
     assert quarantine.where("result_index IS NOT NULL").count() == truth.failed_records
     assert quarantine.where("result_index IS NULL").count() == truth.corrupt_pages
     return truth
+
+
+def gold_counts(spark: SparkSession, config: PipelineConfig) -> dict[tuple[int, str], int]:
+    """Gold as {(release_year, media_type): total_releases}."""
+    rows = read_table(spark, config.table("gold")).collect()
+    return {(row.release_year, row.media_type): row.total_releases for row in rows}
 
 
 def table_versions(spark: SparkSession, config: PipelineConfig) -> dict[str, int]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from checkpoints_config import local
+from streaming import cli
 from streaming.cli import main
 from tests.invariants import assert_invariants, table_versions
 
@@ -115,3 +116,20 @@ def test_demo_again_lands_nothing_and_changes_no_table(spark, demo_root, capsys)
     assert "0 pages landed" in capsys.readouterr().err
     assert table_versions(spark, config) == before
     assert_invariants(spark, config)
+
+
+def test_an_unexpected_error_is_one_line_unless_debugging(tmp_path, monkeypatch, capsys):
+    def broken(_args):
+        raise RuntimeError("disk on fire\nwith a second line")
+
+    monkeypatch.setitem(cli.COMMANDS, "status", broken)
+    monkeypatch.delenv("OMDB_LAKEHOUSE_DEBUG", raising=False)
+    assert main(["status", "--root", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "error: RuntimeError: disk on fire (set OMDB_LAKEHOUSE_DEBUG=1 for the traceback)"
+    )
+
+    monkeypatch.setenv("OMDB_LAKEHOUSE_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        main(["status", "--root", str(tmp_path)])

@@ -6,7 +6,7 @@ import pytest
 
 from streaming.runner import run_available_now
 from streaming.tables import read_table
-from tests.invariants import assert_invariants, table_versions
+from tests.invariants import assert_invariants, gold_counts, table_versions
 from tests.pages import item
 
 pytestmark = pytest.mark.spark
@@ -68,10 +68,7 @@ def test_second_run_with_nothing_new_changes_no_table(spark, config, landing):
 def test_newer_observation_moves_one_count_and_stale_one_is_ignored(spark, config, landing):
     land_fixture_pages(landing)
     run_available_now(spark, config)
-    gold_before = {
-        (r.release_year, r.media_type): r.total_releases
-        for r in read_table(spark, config.table("gold")).collect()
-    }
+    gold_before = gold_counts(spark, config)
 
     landing.page([item("tt0080684", "Star Wars: Episode V", "1981")], term="empire", minutes=60)
     landing.page([item("tt0080684", "Star Wars: Episode V", "1979")], term="empire", minutes=-60)
@@ -80,10 +77,7 @@ def test_newer_observation_moves_one_count_and_stale_one_is_ignored(spark, confi
     assert_invariants(spark, config)
     row = read_table(spark, config.table("silver")).where("imdb_id = 'tt0080684'").first()
     assert row.release_year == 1981
-    gold_after = {
-        (r.release_year, r.media_type): r.total_releases
-        for r in read_table(spark, config.table("gold")).collect()
-    }
+    gold_after = gold_counts(spark, config)
     expected = dict(gold_before)
     expected[(1980, "movie")] -= 1
     if expected[(1980, "movie")] == 0:

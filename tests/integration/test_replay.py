@@ -7,7 +7,7 @@ import pytest
 from streaming.runner import run_available_now
 from streaming.streams import GoldBatchWriter, SilverBatchWriter
 from streaming.tables import read_table
-from tests.invariants import assert_invariants, table_versions
+from tests.invariants import assert_invariants, gold_counts, table_versions
 from tests.pages import item
 
 pytestmark = pytest.mark.spark
@@ -27,18 +27,18 @@ def ran(spark, config, landing):
     return config
 
 
-def gold_counts(spark, config) -> dict:
-    rows = read_table(spark, config.table("gold")).collect()
-    return {(r.release_year, r.media_type): r.total_releases for r in rows}
-
-
-def test_replaying_a_gold_batch_does_not_double_count(spark, ran):
-    changes = (
+def silver_changes(spark, config):
+    """Silver's whole change feed: what gold's first batch read."""
+    return (
         spark.read.format("delta")
         .option("readChangeFeed", "true")
         .option("startingVersion", 0)
-        .load(ran.table("silver").path)
+        .load(config.table("silver").path)
     )
+
+
+def test_replaying_a_gold_batch_does_not_double_count(spark, ran):
+    changes = silver_changes(spark, ran)
     before = gold_counts(spark, ran)
     versions = table_versions(spark, ran)
 
@@ -51,12 +51,7 @@ def test_replaying_a_gold_batch_does_not_double_count(spark, ran):
 
 def test_the_same_changes_under_a_new_batch_id_are_applied(spark, ran):
     # The counter-test: without the (app id, batch id) guard the replay would count twice.
-    changes = (
-        spark.read.format("delta")
-        .option("readChangeFeed", "true")
-        .option("startingVersion", 0)
-        .load(ran.table("silver").path)
-    )
+    changes = silver_changes(spark, ran)
     before = gold_counts(spark, ran)
 
     GoldBatchWriter(ran)(changes, 1)

@@ -1,0 +1,324 @@
+"""`make bench`: the pipeline against a one-shot peer and a naive Spark recompute.
+
+Scenarios per size: (a) backfill with available-now, (b) a re-run with nothing new,
+(c) +1 % new files in the same process and (c') in a fresh process, (d) a trickle of one
+file every 200 ms into a continuous run, timed from landing to gold, (e) `query` on
+gold while (d) runs. Gold is checked against a plain-Python computation first: no
+correct gold, no timing. Writes one JSON file per run and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from importlib import metadata
+from pathlib import Path
+
+from checkpoints_config import PipelineConfig, Trigger, local
+from streaming.runner import run_available_now, run_continuous
+from streaming.session import get_spark
+from streaming.tables import delta_table, read_table
+from streaming.transforms import gold as gold_transforms
+from streaming.transforms import silver as silver_transforms
+from streaming.transforms.bronze import with_parsed_envelope
+from tests.bench.generate import generate
+from tests.bench.listener import BatchTimes
+from tests.bench.peer import peer_gold
+from tests.invariants import ground_truth
+
+SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
+
+
+class GateError(RuntimeError):
+    """Gold differs from the plain-Python ground truth: no timing is reported."""
+
+
+def gold_of(spark, config: PipelineConfig) -> dict[tuple[int, str], int]:
+    rows = read_table(spark, config.table("gold")).collect()
+    return {(r.release_year, r.media_type): r.total_releases for r in rows}
+
+
+def gate(spark, config: PipelineConfig) -> None:
+    expected = ground_truth(config.landing_path).gold
+    if gold_of(spark, config) != expected:
+        raise GateError("pipeline gold differs from the plain-Python ground truth")
+
+
+def table_stats(spark, config: PipelineConfig) -> dict[str, dict]:
+    stats = {}
+    for ref in config.all_tables():
+        table = delta_table(spark, ref)
+        detail = table.detail().first()
+        stats[ref.name] = {
+            "version": table.history(1).first()["version"],
+            "files": detail["numFiles"],
+        }
+    return stats
+
+
+def jvm_peak_rss_mb(spark) -> float | None:
+    """The driver JVM's peak resident memory (VmHWM), in MiB."""
+    proc = getattr(spark.sparkContext._gateway, "proc", None)
+    if proc is None:
+        return None
+    for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def naive_recompute(spark, config: PipelineConfig, out: Path) -> float:
+    """What the original notebooks did: read every file, rebuild gold, overwrite it."""
+    start = time.perf_counter()
+    files = (
+        spark.read.format("text")
+        .option("wholetext", "true")
+        .option("recursiveFileLookup", "true")
+        .option("pathGlobFilter", "*.json")
+        .load(config.landing_path)
+        .selectExpr("value AS raw", "_metadata.file_path AS _source_file")
+    )
+    titles = (
+        files.transform(with_parsed_envelope)
+        .transform(silver_transforms.explode_search_results)
+        .transform(silver_transforms.clean_search_results)
+        .transform(silver_transforms.filter_valid_records)
+        .transform(silver_transforms.deduplicate_titles)
+    )
+    gold_transforms.release_counts(titles).write.format("delta").mode("overwrite").save(str(out))
+    return time.perf_counter() - start
+
+
+def timed_run(spark, config: PipelineConfig, listener: BatchTimes) -> dict:
+    listener.clear()
+    start = time.perf_counter()
+    run_available_now(spark, config)
+    seconds = time.perf_counter() - start
+    time.sleep(0.5)  # listener events are delivered asynchronously
+    return {"seconds": round(seconds, 3), "streams": listener.summary()}
+
+
+def fresh_process_run(root: Path) -> dict:
+    """`omdb-lakehouse run` in a new process: total wall time and its session start."""
+    env = {**os.environ, "OMDB_LAKEHOUSE_ROOT": str(root)}
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "streaming.session"], env=env, check=True, capture_output=True
+    )
+    session = time.perf_counter() - start
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "streaming.cli", "run"], env=env, check=True, capture_output=True
+    )
+    return {"seconds": round(time.perf_counter() - start, 3), "session_start": round(session, 3)}
+
+
+def trickle(spark, config: PipelineConfig, seconds: float, every: float) -> dict:
+    """(d) one new file every ``every`` s into a continuous run; (e) `query` meanwhile."""
+    landing = Path(config.landing_path)
+    base_total = sum(gold_of(spark, config).values())
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_continuous(spark, config.with_trigger(Trigger("continuous", "0.5s")), stop)
+        except BaseException as exc:
+            errors.append(exc)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    time.sleep(15)  # let the three queries start before the clock runs
+    first = 10_000_000
+    landed_at: list[float] = []
+    query_seconds: list[float] = []
+    env = {**os.environ, "OMDB_LAKEHOUSE_ROOT": str(Path(config.table_root).parent)}
+    cli = [sys.executable, "-m", "streaming.cli", "query"]
+    query = None
+    query_started = 0.0
+    n = 0
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        generate_one(landing, first + n)
+        landed_at.append(time.time())
+        n += 1
+        if query is None or query.poll() is not None:
+            if query is not None:
+                query_seconds.append(time.perf_counter() - query_started)
+            query_started = time.perf_counter()
+            query = subprocess.Popen(
+                [*cli, "SELECT sum(total_releases) FROM omdb_releases_gold"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        time.sleep(every)
+    if query is not None:
+        query.wait()
+        query_seconds.append(time.perf_counter() - query_started)
+    # Wait until gold has counted every trickled title, then stop.
+    wait_until = time.time() + 120
+    while sum(gold_of(spark, config).values()) < base_total + n and time.time() < wait_until:
+        time.sleep(1)
+    stop.set()
+    runner.join(timeout=120)
+    if errors:
+        raise errors[0]
+    gate(spark, config)
+    # Freshness: the first gold commit whose total covers the i-th file, minus its landing.
+    gold = delta_table(spark, config.table("gold"))
+    commits = sorted(
+        (row["version"], row["timestamp"].timestamp()) for row in gold.history().collect()
+    )
+    totals = []
+    for version, stamp in commits:
+        df = (
+            spark.read.format("delta")
+            .option("versionAsOf", version)
+            .load(config.table("gold").path)
+        )
+        totals.append((stamp, df.groupBy().sum("total_releases").first()[0] or 0))
+    lags = []
+    for i, t in enumerate(landed_at):
+        needed = base_total + i + 1
+        done = next((stamp for stamp, total in totals if total >= needed and stamp >= t - 1), None)
+        if done is not None:
+            lags.append(max(done - t, 0.0))
+    return {
+        "files": n,
+        "freshness_p50_s": round(statistics.median(lags), 3) if lags else None,
+        "freshness_p95_s": round(statistics.quantiles(lags, n=20)[-1], 3)
+        if len(lags) > 1
+        else None,
+        "counted": len(lags),
+        "query_seconds_p50": round(statistics.median(query_seconds), 3) if query_seconds else None,
+        "queries": len(query_seconds),
+    }
+
+
+def generate_one(landing: Path, number: int) -> None:
+    """One page with one brand-new title (so gold's total grows by exactly one)."""
+    from tests.pages import Landing, item
+
+    Landing(landing).page(
+        [item(f"tt{number:09d}", f"Trickle {number}", "2020")], term=f"trickle {number}"
+    )
+
+
+def warm_up(spark, out: Path) -> None:
+    """One small run first: session start and JIT warm-up stay out of the timings."""
+    root = Path(tempfile.mkdtemp(prefix="bench-warmup-", dir=out))
+    config = local(root)
+    generate(Path(config.landing_path), 20, seed=99)
+    run_available_now(spark, config)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def bench_size(label: str, pages: int, repeat: int, out: Path, with_trickle: bool) -> dict:
+    results: dict = {"size": label, "pages": pages, "runs": []}
+    spark = get_spark("omdb-lakehouse-bench")
+    warm_up(spark, out)
+    listener = BatchTimes()
+    spark.streams.addListener(listener)
+    for attempt in range(repeat):
+        root = Path(tempfile.mkdtemp(prefix=f"bench-{label}-", dir=out))
+        config = local(root)
+        landing = Path(config.landing_path)
+        generate(landing, pages, seed=attempt)
+        run: dict = {"attempt": attempt}
+        run["backfill"] = timed_run(spark, config, listener)
+        gate(spark, config)
+        run["backfill"]["pages_per_s"] = round(pages / run["backfill"]["seconds"], 1)
+        run["peer_seconds"] = round(peer_gold(landing, root / "peer_gold")[1], 3)
+        run["naive_spark_seconds"] = round(naive_recompute(spark, config, root / "naive_gold"), 3)
+        run["rerun_nothing_new"] = timed_run(spark, config, listener)
+        generate(landing, max(pages // 100, 1), seed=attempt, first_page=pages)
+        run["plus_1pct_same_process"] = timed_run(spark, config, listener)
+        gate(spark, config)
+        generate(landing, max(pages // 100, 1), seed=attempt, first_page=pages + pages // 100 + 1)
+        run["plus_1pct_fresh_process"] = fresh_process_run(root)
+        gate(spark, config)
+        if with_trickle and attempt == 0:
+            run["trickle"] = trickle(spark, config, seconds=60, every=0.2)
+        run["tables"] = table_stats(spark, config)
+        run["jvm_peak_rss_mb"] = jvm_peak_rss_mb(spark)
+        results["runs"].append(run)
+        shutil.rmtree(root, ignore_errors=True)
+    spark.streams.removeListener(listener)
+    return results
+
+
+def medians(result: dict) -> dict:
+    def med(path: list[str]) -> float | None:
+        values = []
+        for run in result["runs"]:
+            value = run
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            if value is not None:
+                values.append(value)
+        return round(statistics.median(values), 3) if values else None
+
+    backfill = med(["backfill", "seconds"])
+    peer = med(["peer_seconds"])
+    return {
+        "backfill_s": backfill,
+        "pages_per_s": med(["backfill", "pages_per_s"]),
+        "peer_s": peer,
+        "ours_over_peer": round(backfill / peer, 1) if backfill and peer else None,
+        "naive_spark_s": med(["naive_spark_seconds"]),
+        "rerun_s": med(["rerun_nothing_new", "seconds"]),
+        "plus_1pct_same_s": med(["plus_1pct_same_process", "seconds"]),
+        "plus_1pct_fresh_s": med(["plus_1pct_fresh_process", "seconds"]),
+        "fresh_session_start_s": med(["plus_1pct_fresh_process", "session_start"]),
+        "jvm_peak_rss_mb": med(["jvm_peak_rss_mb"]),
+    }
+
+
+def environment() -> dict:
+    return {
+        "python": platform.python_version(),
+        "pyspark": metadata.version("pyspark"),
+        "delta_spark": metadata.version("delta-spark"),
+        "deltalake": metadata.version("deltalake"),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument("--sizes", default="1k,10k", help="comma-separated: 1k, 10k, 100k")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size (medians reported)")
+    parser.add_argument("--out", default="bench-results", help="folder for the JSON results")
+    parser.add_argument("--trickle", action="store_true", help="also run (d) and (e), 60 s each")
+    args = parser.parse_args(argv)
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    report = {"environment": environment(), "sizes": []}
+    for label in args.sizes.split(","):
+        if label not in SIZES:
+            parser.error(f"unknown size {label!r}; use {', '.join(SIZES)}")
+        repeat = 1 if label == "100k" else args.repeat
+        result = bench_size(label, SIZES[label], repeat, out, args.trickle and label == "10k")
+        result["medians"] = medians(result)
+        report["sizes"].append(result)
+        print(f"{label}: " + json.dumps(result["medians"]), flush=True)
+    path = out / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print(f"results: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
