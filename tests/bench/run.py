@@ -284,6 +284,37 @@ def medians(result: dict) -> dict:
     }
 
 
+def table(report: dict) -> str:
+    """The medians per size as an aligned, readable table."""
+    columns = [
+        ("size", "size"),
+        ("backfill_s", "backfill s"),
+        ("pages_per_s", "pages/s"),
+        ("peer_s", "peer s"),
+        ("ours_over_peer", "ours/peer"),
+        ("naive_spark_s", "naive Spark s"),
+        ("rerun_s", "re-run s"),
+        ("plus_1pct_same_s", "+1% same s"),
+        ("plus_1pct_fresh_s", "+1% fresh s"),
+        ("fresh_session_start_s", "session start s"),
+        ("jvm_peak_rss_mb", "JVM peak MiB"),
+    ]
+    rows = [
+        [size["size"], *(size["medians"].get(k) for k, _ in columns[1:])]
+        for size in report["sizes"]
+    ]
+    cells = [[title for _, title in columns]] + [
+        ["-" if v is None else str(v) for v in r] for r in rows
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    for size in report["sizes"]:
+        trickle = next((r["trickle"] for r in size["runs"] if "trickle" in r), None)
+        if trickle:
+            lines.append(f"{size['size']} trickle: " + json.dumps(trickle))
+    return "\n".join(lines)
+
+
 def environment() -> dict:
     return {
         "python": platform.python_version(),
@@ -316,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label}: " + json.dumps(result["medians"]), flush=True)
     path = out / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps(report, indent=2))
+    print(table(report))
     print(f"results: {path}")
     return 0
 

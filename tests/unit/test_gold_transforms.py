@@ -56,11 +56,16 @@ def test_aggregate_release_deltas_nets_out_and_drops_zeros_and_nulls(spark):
 
 def test_release_counts_groups_silver(spark):
     silver = spark.createDataFrame(
-        [("tt1", 2000, "movie"), ("tt2", 2000, "movie"), ("tt3", 2001, "game")],
+        [
+            ("tt1", 2000, "movie"),
+            ("tt2", 2000, "movie"),
+            ("tt3", 2001, "game"),
+            ("tt4", None, None),
+        ],
         "imdb_id string, release_year int, media_type string",
     )
     expected = spark.createDataFrame(
-        [(2000, "movie", 2), (2001, "game", 1)],
+        [(2000, "movie", 2), (2001, "game", 1), (None, None, 1)],
         "release_year int, media_type string, total_releases long",
     )
     assert_df_equality(

@@ -102,11 +102,12 @@ def test_filter_valid_and_invalid_records_split_the_rows(spark):
             [
                 ("f", T0, 0, "Alien", "1979", "tt0078748", "movie", "N/A"),
                 ("f", T0, 1, "Aliens", "1986", "bad", "movie", "N/A"),
+                ("f", T0, 2, None, None, None, None, None),
             ],
         )
     )
     assert [r.result_index for r in silver.filter_valid_records(df).collect()] == [0]
-    assert [r.result_index for r in silver.filter_invalid_records(df).collect()] == [1]
+    assert sorted(r.result_index for r in silver.filter_invalid_records(df).collect()) == [1, 2]
 
 
 def test_explode_search_results_skips_not_found_and_corrupt_pages(spark):
@@ -145,6 +146,22 @@ def test_deduplicate_titles_keeps_the_newest_and_the_first_seen(spark):
         "b",
     )
     assert (newest.first_seen_at, newest.last_seen_at) == (T0, T1)
+
+
+def test_deduplicate_titles_keeps_a_title_seen_without_fetch_time(spark):
+    # A null fetched_at sorts last: any timed observation wins over it.
+    df = silver.clean_search_results(
+        results(
+            spark,
+            [
+                ("a", None, 0, "Untimed", "1979", "tt0078748", "movie", None),
+                ("b", T0, 0, "Timed", "1979", "tt0078748", "movie", None),
+                ("c", None, 0, "Only untimed", "1990", "tt0000003", "game", None),
+            ],
+        )
+    )
+    rows = {r.imdb_id: r.movie_title for r in silver.deduplicate_titles(df).collect()}
+    assert rows == {"tt0078748": "Timed", "tt0000003": "Only untimed"}
 
 
 def test_deduplicate_titles_breaks_ties_by_source_file(spark):
