@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BENCH_SIZES ?= 1k,10k
 
 .DEFAULT_GOAL := help
 .PHONY: help install jars demo test test-fast lint format clean bench
@@ -45,4 +46,4 @@ clean: ## Remove the environment, caches and the local lakehouse
 
 bench: jars ## Benchmark against a one-shot peer (not part of `make test`; BENCH_SIZES=1k,10k)
 	$(BIN)/pip install --quiet -e '.[local,dev,bench]'
-	$(BIN)/python -m tests.bench.run --sizes $(or $(BENCH_SIZES),1k,10k) --trickle --out bench-results
+	$(BIN)/python -m tests.bench.run --sizes $(BENCH_SIZES) --trickle --out bench-results
