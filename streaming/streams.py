@@ -24,6 +24,13 @@ from streaming.transforms.bronze import with_parsed_envelope
 
 BatchFunction = Callable[[DataFrame, int], None]
 
+# Each landed file whole, as one row; any depth of folders; only the contract's names.
+LANDING_FILE_OPTIONS = {
+    "wholetext": "true",
+    "recursiveFileLookup": "true",
+    "pathGlobFilter": "*.json",
+}
+
 _TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
 _TXN_VERSION = "spark.databricks.delta.write.txnVersion"
 
@@ -48,12 +55,13 @@ def read_landing(spark: SparkSession, config: PipelineConfig) -> DataFrame:
         reader = spark.readStream.format("text")
         if stream.max_files_per_trigger:
             reader = reader.option("maxFilesPerTrigger", stream.max_files_per_trigger)
-    return (
-        reader.option("wholetext", "true")
-        .option("recursiveFileLookup", "true")
-        .option("pathGlobFilter", "*.json")
-        .load(config.landing_path)
-        .select(F.col("value").alias("raw"), F.col("_metadata.file_path").alias("_source_file"))
+    return as_landed_files(reader.options(**LANDING_FILE_OPTIONS).load(config.landing_path))
+
+
+def as_landed_files(text_df: DataFrame) -> DataFrame:
+    """(``raw``, ``_source_file``) from a whole-text read of landing files."""
+    return text_df.select(
+        F.col("value").alias("raw"), F.col("_metadata.file_path").alias("_source_file")
     )
 
 

@@ -26,14 +26,15 @@ from pathlib import Path
 from checkpoints_config import PipelineConfig, Trigger, local
 from streaming.runner import run_available_now, run_continuous
 from streaming.session import get_spark
-from streaming.tables import delta_table, read_table
+from streaming.streams import LANDING_FILE_OPTIONS, as_landed_files
+from streaming.tables import delta_table
 from streaming.transforms import gold as gold_transforms
 from streaming.transforms import silver as silver_transforms
 from streaming.transforms.bronze import with_parsed_envelope
 from tests.bench.generate import generate
 from tests.bench.listener import BatchTimes
 from tests.bench.peer import peer_gold
-from tests.invariants import ground_truth
+from tests.invariants import gold_counts, ground_truth
 
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
 
@@ -42,14 +43,9 @@ class GateError(RuntimeError):
     """Gold differs from the plain-Python ground truth: no timing is reported."""
 
 
-def gold_of(spark, config: PipelineConfig) -> dict[tuple[int, str], int]:
-    rows = read_table(spark, config.table("gold")).collect()
-    return {(r.release_year, r.media_type): r.total_releases for r in rows}
-
-
 def gate(spark, config: PipelineConfig) -> None:
     expected = ground_truth(config.landing_path).gold
-    if gold_of(spark, config) != expected:
+    if gold_counts(spark, config) != expected:
         raise GateError("pipeline gold differs from the plain-Python ground truth")
 
 
@@ -79,13 +75,8 @@ def jvm_peak_rss_mb(spark) -> float | None:
 def naive_recompute(spark, config: PipelineConfig, out: Path) -> float:
     """What the original notebooks did: read every file, rebuild gold, overwrite it."""
     start = time.perf_counter()
-    files = (
-        spark.read.format("text")
-        .option("wholetext", "true")
-        .option("recursiveFileLookup", "true")
-        .option("pathGlobFilter", "*.json")
-        .load(config.landing_path)
-        .selectExpr("value AS raw", "_metadata.file_path AS _source_file")
+    files = as_landed_files(
+        spark.read.format("text").options(**LANDING_FILE_OPTIONS).load(config.landing_path)
     )
     titles = (
         files.transform(with_parsed_envelope)
@@ -125,7 +116,7 @@ def fresh_process_run(root: Path) -> dict:
 def trickle(spark, config: PipelineConfig, seconds: float, every: float) -> dict:
     """(d) one new file every ``every`` s into a continuous run; (e) `query` meanwhile."""
     landing = Path(config.landing_path)
-    base_total = sum(gold_of(spark, config).values())
+    base_total = sum(gold_counts(spark, config).values())
     stop = threading.Event()
     errors: list[BaseException] = []
 
@@ -167,7 +158,7 @@ def trickle(spark, config: PipelineConfig, seconds: float, every: float) -> dict
         query_seconds.append(time.perf_counter() - query_started)
     # Wait until gold has counted every trickled title, then stop.
     wait_until = time.time() + 120
-    while sum(gold_of(spark, config).values()) < base_total + n and time.time() < wait_until:
+    while sum(gold_counts(spark, config).values()) < base_total + n and time.time() < wait_until:
         time.sleep(1)
     stop.set()
     runner.join(timeout=120)
