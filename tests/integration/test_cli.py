@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,6 +56,50 @@ def test_bad_sql_is_one_clear_line(demo_root, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: query failed:") and "nope" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT media_type, sum(total_releases) AS n FROM omdb_releases_gold "
+        "GROUP BY media_type ORDER BY media_type",
+        "SELECT release_year, total_releases, updated_at FROM omdb_releases_gold "
+        "WHERE media_type = 'movie' ORDER BY release_year",
+        "SELECT count(*) AS titles, min(first_seen_at) AS first FROM omdb_releases_silver",
+    ],
+)
+def test_datafusion_engine_answers_as_spark_does(demo_root, capsys, sql):
+    assert main(["query", sql, "--format", "json", "--root", demo_root]) == 0
+    by_spark = json.loads(capsys.readouterr().out)
+    argv = ["query", sql, "--engine", "datafusion", "--format", "json", "--root", demo_root]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out) == by_spark
+    assert by_spark
+
+
+def test_datafusion_engine_needs_no_java(demo_root, tmp_path):
+    # No java on PATH and no JAVA_HOME: Spark cannot start, DataFusion still answers.
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"} | {"PATH": str(tmp_path)}
+    sql = "SELECT sum(total_releases) AS n FROM omdb_releases_gold"
+
+    def query(*extra: str) -> subprocess.CompletedProcess:
+        argv = [sys.executable, "-m", "streaming.cli", "query", sql, "--root", demo_root]
+        return subprocess.run([*argv, *extra], env=env, capture_output=True, text=True)
+
+    fast = query("--engine", "datafusion", "--format", "csv")
+    assert fast.returncode == 0, fast.stderr
+    assert fast.stdout.splitlines()[0] == "n" and int(fast.stdout.splitlines()[1]) > 0
+
+    spark = query("--engine", "spark")
+    assert spark.returncode == 1 and "Java 17 is needed" in spark.stderr
+
+
+def test_datafusion_bad_sql_is_one_clear_line(demo_root, capsys):
+    argv = ["query", "SELECT nope FROM omdb_releases_gold", "--engine", "datafusion"]
+    assert main([*argv, "--root", demo_root]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: query failed:") and "nope" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_status_reports_streams_tables_and_rules(demo_root, capsys):
