@@ -9,11 +9,11 @@ functions differ (``date_format`` patterns, ``size``...), so Spark stays the def
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from checkpoints_config import PipelineConfig
 from streaming.errors import LakehouseError, first_line
+from streaming.tables import has_commits
 
 
 def run_sql_datafusion(config: PipelineConfig, statement: str) -> tuple[list[str], list[list[Any]]]:
@@ -41,7 +41,7 @@ def run_sql_datafusion(config: PipelineConfig, statement: str) -> tuple[list[str
     builder = QueryBuilder()
     available = []
     for ref in config.all_tables():
-        if (Path(ref.path) / "_delta_log").is_dir():
+        if has_commits(ref.path):
             builder.register(ref.name, DeltaTable(ref.path))
             available.append(ref.name)
     try:

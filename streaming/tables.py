@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import (
@@ -126,11 +128,25 @@ COMMENTS = {
 PROPERTIES = {"silver": {"delta.enableChangeDataFeed": "true"}}
 
 
+def has_commits(path: str | Path) -> bool:
+    """True when the local folder ``path`` holds a Delta log with at least one commit.
+
+    A look at the file system: no Spark job, no snapshot, so every run and every
+    JVM-free reader can afford it.
+    """
+    log = Path(path) / "_delta_log"
+    return log.is_dir() and any(f.name[:20].isdigit() for f in log.iterdir())
+
+
 def ensure_tables(spark: SparkSession, config: PipelineConfig) -> None:
     """Create every pipeline table that does not exist yet; existing ones are left alone."""
     if config.on_unity_catalog:
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{config.catalog}`.`{config.schema}`")
     for ref in config.all_tables():
+        # createIfNotExists loads the table's snapshot (Spark jobs, seconds in a new
+        # JVM); a local table already committed needs none of that.
+        if not ref.full_name and has_commits(ref.path):
+            continue
         builder = DeltaTable.createIfNotExists(spark).addColumns(SCHEMAS[ref.key])
         builder = builder.comment(COMMENTS[ref.key])
         for key, value in PROPERTIES.get(ref.key, {}).items():
@@ -157,4 +173,4 @@ def table_exists(spark: SparkSession, ref: TableRef) -> bool:
     """True when ``ref`` is a Delta table."""
     if ref.full_name:
         return spark.catalog.tableExists(ref.full_name)
-    return DeltaTable.isDeltaTable(spark, ref.path)
+    return has_commits(ref.path)
