@@ -298,6 +298,7 @@ class SilverBatchWriter:
             .unionByName(silver.to_quarantined_pages(bronze_df))
             .withColumn("_batch_id", F.lit(batch_id).cast("long"))
             .withColumn("_quarantined_at", F.current_timestamp())
+            .coalesce(1)  # a small share of each batch: one file, not one per input split
         )
         append_once(quarantine_df, self.config.table("quarantine"), app_id, batch_id)
 
@@ -308,7 +309,8 @@ class SilverBatchWriter:
             [("silver", batch_id, rule, passed, failed) for rule, passed, failed in counts],
             "stream string, batch_id long, rule string, passed long, failed long",
         ).withColumn("recorded_at", F.current_timestamp())
-        append_once(metrics_df, self.config.table("dq_metrics"), app_id, batch_id)
+        # A handful of rows: one file per batch, not one per default partition.
+        append_once(metrics_df.coalesce(1), self.config.table("dq_metrics"), app_id, batch_id)
 
 
 class GoldBatchWriter:

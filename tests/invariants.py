@@ -124,3 +124,22 @@ def table_versions(spark: SparkSession, config: PipelineConfig) -> dict[str, int
         ref.key: delta_table(spark, ref).history(1).first()["version"]
         for ref in config.all_tables()
     }
+
+
+# Data files a commit added, by operation: appends and streaming appends, or MERGE.
+_ADDED_FILES = ("numFiles", "numAddedFiles", "numTargetFilesAdded")
+
+
+def files_per_commit(spark: SparkSession, config: PipelineConfig) -> dict[str, list[int]]:
+    """Per table, the data files each commit after CREATE added, oldest first."""
+    from streaming.tables import delta_table
+
+    out = {}
+    for ref in config.all_tables():
+        history = delta_table(spark, ref).history().orderBy("version").collect()
+        out[ref.key] = [
+            next((int(metrics[k]) for k in _ADDED_FILES if k in metrics), 0)
+            for metrics in (dict(row["operationMetrics"] or {}) for row in history)
+            if metrics
+        ]
+    return out

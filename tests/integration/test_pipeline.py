@@ -6,7 +6,7 @@ import pytest
 
 from streaming.runner import run_available_now
 from streaming.tables import read_table
-from tests.invariants import assert_invariants, gold_counts, table_versions
+from tests.invariants import assert_invariants, files_per_commit, gold_counts, table_versions
 from tests.pages import item
 
 pytestmark = pytest.mark.spark
@@ -101,3 +101,34 @@ def test_dq_metrics_count_every_rule_per_batch(spark, config, landing):
         "release_year_present": (10, 1),
         "page_well_formed": (3, 1),
     }
+
+
+@pytest.fixture
+def one_partition(spark):
+    """The session with one shuffle partition and one read split, as LOCAL_CONF pairs them."""
+    keys = ("spark.sql.shuffle.partitions", "spark.sql.files.maxPartitionNum")
+    saved = {key: spark.conf.get(key, None) for key in keys}
+    for key in keys:
+        spark.conf.set(key, "1")
+    yield 1
+    for key, value in saved.items():
+        if value is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, value)
+
+
+def test_each_batch_commits_once_per_table_with_at_most_partitions_files(
+    spark, config, landing, one_partition
+):
+    for wave in range(3):
+        for page in range(40):
+            landing.page([item(f"tt{wave:03d}{page:04d}", f"Title {page} " * 40, "1999")])
+        landing.page([item(f"nm{wave:07d}", "Not a title", "1999")])  # one for quarantine
+        landing.raw("{")  # and a corrupt page: quarantine gets records and pages
+        run_available_now(spark, config)
+
+    commits = files_per_commit(spark, config)
+    for key, files in commits.items():
+        assert len(files) == 3, f"{key}: one commit per batch, got {files}"
+        assert all(1 <= n <= one_partition for n in files), f"{key}: {files}"
