@@ -34,7 +34,7 @@ from streaming.transforms.bronze import with_parsed_envelope
 from tests.bench.generate import generate
 from tests.bench.listener import BatchTimes
 from tests.bench.peer import peer_gold
-from tests.invariants import gold_counts, ground_truth
+from tests.invariants import files_per_commit, gold_counts, ground_truth
 
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
 
@@ -50,13 +50,15 @@ def gate(spark, config: PipelineConfig) -> None:
 
 
 def table_stats(spark, config: PipelineConfig) -> dict[str, dict]:
+    """Per table: version, data files now, and the most files one commit added."""
+    added = files_per_commit(spark, config)
     stats = {}
     for ref in config.all_tables():
         table = delta_table(spark, ref)
-        detail = table.detail().first()
         stats[ref.name] = {
             "version": table.history(1).first()["version"],
-            "files": detail["numFiles"],
+            "files": table.detail().first()["numFiles"],
+            "max_files_per_commit": max(added[ref.key], default=0),
         }
     return stats
 
@@ -131,11 +133,13 @@ def trickle(spark, config: PipelineConfig, seconds: float, every: float) -> dict
     time.sleep(15)  # let the three queries start before the clock runs
     first = 10_000_000
     landed_at: list[float] = []
-    query_seconds: list[float] = []
+    # (e) one Spark-engine query (it starts a JVM), then DataFusion ones back to back.
+    engines = iter(["spark"])
+    query_seconds: dict[str, list[float]] = {"spark": [], "datafusion": []}
     env = {**os.environ, "OMDB_LAKEHOUSE_ROOT": str(Path(config.table_root).parent)}
-    cli = [sys.executable, "-m", "streaming.cli", "query"]
-    query = None
-    query_started = 0.0
+    sql = "SELECT sum(total_releases) FROM omdb_releases_gold"
+    query: subprocess.Popen | None = None
+    engine, query_started = "", 0.0
     n = 0
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -144,10 +148,11 @@ def trickle(spark, config: PipelineConfig, seconds: float, every: float) -> dict
         n += 1
         if query is None or query.poll() is not None:
             if query is not None:
-                query_seconds.append(time.perf_counter() - query_started)
+                query_seconds[engine].append(time.perf_counter() - query_started)
+            engine = next(engines, "datafusion")
             query_started = time.perf_counter()
             query = subprocess.Popen(
-                [*cli, "SELECT sum(total_releases) FROM omdb_releases_gold"],
+                [sys.executable, "-m", "streaming.cli", "query", sql, "--engine", engine],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -155,7 +160,7 @@ def trickle(spark, config: PipelineConfig, seconds: float, every: float) -> dict
         time.sleep(every)
     if query is not None:
         query.wait()
-        query_seconds.append(time.perf_counter() - query_started)
+        query_seconds[engine].append(time.perf_counter() - query_started)
     # Wait until gold has counted every trickled title, then stop.
     wait_until = time.time() + 120
     while sum(gold_counts(spark, config).values()) < base_total + n and time.time() < wait_until:
@@ -191,8 +196,11 @@ def trickle(spark, config: PipelineConfig, seconds: float, every: float) -> dict
         if len(lags) > 1
         else None,
         "counted": len(lags),
-        "query_seconds_p50": round(statistics.median(query_seconds), 3) if query_seconds else None,
-        "queries": len(query_seconds),
+        **{
+            f"query_{engine}_s_p50": round(statistics.median(times), 3) if times else None
+            for engine, times in query_seconds.items()
+        },
+        "queries": {engine: len(times) for engine, times in query_seconds.items()},
     }
 
 
