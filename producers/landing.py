@@ -86,6 +86,27 @@ def landing_relpath(
     )
 
 
+def _hidden(name: str) -> bool:
+    # Spark's file listing (and Auto Loader's) skips these names, files and folders alike.
+    return name.startswith((".", "_")) and "=" not in name
+
+
+def landed_files(landing: str | os.PathLike[str]) -> list[Path]:
+    """The files bronze reads under a local ``landing`` folder, sorted.
+
+    ``*.json`` at any depth, leaving out hidden names and folders (``.`` or ``_``
+    prefix, as Spark's listing does) and zero-byte files, which Spark's scan yields no
+    row for.
+    """
+    root = Path(landing)
+    return sorted(
+        path
+        for path in root.rglob("*.json")
+        if not any(_hidden(part) for part in path.relative_to(root).parts)
+        and path.stat().st_size > 0
+    )
+
+
 def _publish(temp: Path, target: Path) -> None:
     """Give ``temp`` its final name without ever replacing an existing file."""
     try:

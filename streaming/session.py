@@ -25,15 +25,12 @@ SCALA_VERSION = "2.13"
 
 # Tuned for many small landing files on a small machine; measured on a 2-core
 # laptop, the first two cut a 2,000-file micro-batch's getBatch from 12.5 s to 0.5 s
-# (no separate 1,000-task listing job; many files packed per task). Reads are split in
-# at most as many partitions as there are shuffle partitions, so a micro-batch writes
-# that many files per table at most (bronze wrote 3 per 5,000-file batch before).
+# (no separate 1,000-task listing job; many files packed per task).
 LOCAL_CONF: Mapping[str, str] = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
     "spark.sql.files.openCostInBytes": "1024",
-    "spark.sql.files.maxPartitionNum": "2",
     "spark.sql.shuffle.partitions": "2",
     "spark.default.parallelism": "2",
     "spark.databricks.delta.snapshotPartitions": "2",

@@ -11,6 +11,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from checkpoints_config import PipelineConfig
+from producers.landing import landed_files
 from streaming.tables import delta_table, read_table, table_exists
 
 # Which table each stream reads, to tell how far behind it is.
@@ -58,15 +59,6 @@ def _source_offset(checkpoint: Path, batch: int) -> dict | None:
         return None
     lines = offsets.read_text(encoding="utf-8").splitlines()
     return json.loads(lines[2]) if len(lines) > 2 and lines[2].strip() else None
-
-
-def _landed_files(landing: Path) -> int:
-    """Files bronze will read: hidden names and zero-byte files are skipped by Spark."""
-    return sum(
-        1
-        for p in landing.rglob("*.json")
-        if not p.name.startswith((".", "_")) and p.stat().st_size > 0
-    )
 
 
 def collect_status(spark: SparkSession, config: PipelineConfig) -> Status:
@@ -119,7 +111,7 @@ def _lag(
         landing = Path(config.landing_path)
         if not landing.is_dir():
             return "landing folder missing"
-        pending = _landed_files(landing) - (tables["bronze"].rows or 0)
+        pending = len(landed_files(landing)) - (tables["bronze"].rows or 0)
         return f"{max(pending, 0)} files pending"
     offset = _source_offset(checkpoint, batch)
     source_version = tables[_SOURCES[name]].version

@@ -16,6 +16,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from checkpoints_config import PipelineConfig
+from producers.landing import landed_files
 from streaming.tables import read_table
 
 _YEAR = re.compile(r"^\s*(\d{4})(?:\s*[\u2013-]\s*(\d{4})?)?")
@@ -57,10 +58,7 @@ def ground_truth(landing_path: str | Path) -> Truth:
     """What the tables must hold after every landed file has flowed through."""
     truth = Truth()
     newest: dict[str, tuple[str, str]] = {}
-    for path in sorted(Path(landing_path).rglob("*.json")):
-        # Hidden names are never read; Spark's file scan skips zero-byte files (no page).
-        if path.name.startswith((".", "_")) or path.stat().st_size == 0:
-            continue
+    for path in landed_files(landing_path):
         try:
             envelope = json.loads(path.read_text("utf-8"))
             fetched_at = datetime.fromisoformat(envelope["fetched_at"].replace("Z", "+00:00"))

@@ -11,6 +11,7 @@ import orjson
 import pyarrow as pa
 from deltalake import write_deltalake
 
+from producers.landing import landed_files
 from tests.invariants import clean_result
 
 
@@ -18,9 +19,7 @@ def peer_gold(landing: Path, table_path: Path) -> tuple[dict[tuple[int, str], in
     """Gold from scratch over all landed files, written to a Delta table; (gold, seconds)."""
     start = time.perf_counter()
     newest: dict[str, tuple[str, str, tuple[int, str]]] = {}
-    for path in landing.rglob("*.json"):
-        if path.name.startswith((".", "_")):
-            continue
+    for path in landed_files(landing):
         try:
             envelope = orjson.loads(path.read_bytes())
             fetched_at = datetime.fromisoformat(envelope["fetched_at"].replace("Z", "+00:00"))

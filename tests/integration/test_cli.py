@@ -6,11 +6,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from checkpoints_config import local
+from producers.landing import landed_files
 from streaming import cli
 from streaming.cli import main
 from tests.invariants import assert_invariants, table_versions
@@ -110,7 +110,7 @@ def test_status_reports_streams_tables_and_rules(demo_root, capsys):
     assert status["streams"][0]["lag"] == "0 files pending"
     assert status["streams"][1]["lag"] == "0 bronze versions behind"
     tables = {t["name"]: t for t in status["tables"]}
-    landed = [p for p in Path(demo_root, "landing").rglob("*.json") if not p.name.startswith(".")]
+    landed = landed_files(local(demo_root).landing_path)
     assert tables["omdb_releases_bronze"]["rows"] == len(landed) > 20
     assert tables["omdb_releases_gold"]["version"] == 1
     assert {r["rule"] for r in status["rules"]} >= {"imdb_id_format", "page_well_formed"}

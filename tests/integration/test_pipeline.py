@@ -105,8 +105,8 @@ def test_dq_metrics_count_every_rule_per_batch(spark, config, landing):
 
 @pytest.fixture
 def one_partition(spark):
-    """The session with one shuffle partition and one read split, as LOCAL_CONF pairs them."""
-    keys = ("spark.sql.shuffle.partitions", "spark.sql.files.maxPartitionNum")
+    """The session with one shuffle partition: every batch may write one file per table."""
+    keys = ("spark.sql.shuffle.partitions",)
     saved = {key: spark.conf.get(key, None) for key in keys}
     for key in keys:
         spark.conf.set(key, "1")

@@ -12,7 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from producers.landing import LocalLanding, VolumeLanding
+from producers.landing import LocalLanding, VolumeLanding, landed_files
 from producers.ledger import Ledger
 from producers.offline.catalog import search as catalog_search
 from producers.offline.server import OfflineOmdbServer
@@ -41,10 +41,6 @@ def page_body(page: int, total: int) -> dict:
 def client_logs(caplog) -> str:
     """What our side logged (the test servers' own access logs are OMDb's side)."""
     return "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("werkzeug"))
-
-
-def landed_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.json") if not p.name.startswith("."))
 
 
 def all_text_under(root: Path) -> str:

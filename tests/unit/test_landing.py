@@ -11,6 +11,7 @@ from producers.landing import (
     LocalLanding,
     SearchRequest,
     build_envelope,
+    landed_files,
     landing_relpath,
     slugify,
 )
@@ -81,3 +82,19 @@ def test_a_path_outside_the_root_is_refused(tmp_path):
     with pytest.raises(ValueError, match="escapes"):
         LocalLanding(tmp_path / "root").write({}, PurePosixPath("../outside.json"))
     assert not (tmp_path / "outside.json").exists()
+
+
+def test_landed_files_are_what_spark_lists(tmp_path):
+    read = [tmp_path / "a.json", tmp_path / "s=x" / "deep" / "b.json", tmp_path / "_s=y" / "c.json"]
+    skipped = [
+        tmp_path / ".a.json.1f2e.tmp.json",  # a write in progress
+        tmp_path / "_staging" / "d.json",  # a hidden folder
+        tmp_path / ".hidden" / "e.json",
+        tmp_path / "notes.txt",
+    ]
+    for path in read + skipped:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}")
+    (tmp_path / "empty.json").write_text("")  # Spark's scan gives it no row
+
+    assert landed_files(tmp_path) == sorted(read)
