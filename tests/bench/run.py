@@ -115,9 +115,12 @@ def fresh_process_run(root: Path) -> dict:
     return {"seconds": round(time.perf_counter() - start, 3), "session_start": round(session, 3)}
 
 
-def trickle(spark, config: PipelineConfig, seconds: float, every: float) -> dict:
+def trickle(
+    spark, config: PipelineConfig, listener: BatchTimes, seconds: float, every: float
+) -> dict:
     """(d) one new file every ``every`` s into a continuous run; (e) `query` meanwhile."""
     landing = Path(config.landing_path)
+    listener.clear()
     base_total = sum(gold_counts(spark, config).values())
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -133,34 +136,36 @@ def trickle(spark, config: PipelineConfig, seconds: float, every: float) -> dict
     time.sleep(15)  # let the three queries start before the clock runs
     first = 10_000_000
     landed_at: list[float] = []
-    # (e) one Spark-engine query (it starts a JVM), then DataFusion ones back to back.
-    engines = iter(["spark"])
-    query_seconds: dict[str, list[float]] = {"spark": [], "datafusion": []}
+    # (e) DataFusion queries back to back while files trickle in; then, with the streams
+    # still running, one Spark-engine query (its own JVM would take the cores for a minute).
+    query_seconds: dict[str, list[float]] = {"datafusion": [], "spark": []}
     env = {**os.environ, "OMDB_LAKEHOUSE_ROOT": str(Path(config.table_root).parent)}
-    sql = "SELECT sum(total_releases) FROM omdb_releases_gold"
-    query: subprocess.Popen | None = None
-    engine, query_started = "", 0.0
+
+    def query(engine: str) -> subprocess.Popen:
+        sql = "SELECT sum(total_releases) FROM omdb_releases_gold"
+        return subprocess.Popen(
+            [sys.executable, "-m", "streaming.cli", "query", sql, "--engine", engine],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    running, query_started = query("datafusion"), time.perf_counter()
     n = 0
     deadline = time.time() + seconds
     while time.time() < deadline:
         generate_one(landing, first + n)
         landed_at.append(time.time())
         n += 1
-        if query is None or query.poll() is not None:
-            if query is not None:
-                query_seconds[engine].append(time.perf_counter() - query_started)
-            engine = next(engines, "datafusion")
-            query_started = time.perf_counter()
-            query = subprocess.Popen(
-                [sys.executable, "-m", "streaming.cli", "query", sql, "--engine", engine],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+        if running.poll() is not None:
+            query_seconds["datafusion"].append(time.perf_counter() - query_started)
+            running, query_started = query("datafusion"), time.perf_counter()
         time.sleep(every)
-    if query is not None:
-        query.wait()
-        query_seconds[engine].append(time.perf_counter() - query_started)
+    running.wait()
+    query_seconds["datafusion"].append(time.perf_counter() - query_started)
+    query_started = time.perf_counter()
+    query("spark").wait()
+    query_seconds["spark"].append(time.perf_counter() - query_started)
     # Wait until gold has counted every trickled title, then stop.
     wait_until = time.time() + 120
     while sum(gold_counts(spark, config).values()) < base_total + n and time.time() < wait_until:
@@ -196,6 +201,7 @@ def trickle(spark, config: PipelineConfig, seconds: float, every: float) -> dict
         if len(lags) > 1
         else None,
         "counted": len(lags),
+        "streams": listener.summary(),
         **{
             f"query_{engine}_s_p50": round(statistics.median(times), 3) if times else None
             for engine, times in query_seconds.items()
@@ -247,7 +253,7 @@ def bench_size(label: str, pages: int, repeat: int, out: Path, with_trickle: boo
         run["plus_1pct_fresh_process"] = fresh_process_run(root)
         gate(spark, config)
         if with_trickle and attempt == 0:
-            run["trickle"] = trickle(spark, config, seconds=60, every=0.2)
+            run["trickle"] = trickle(spark, config, listener, seconds=60, every=0.2)
         run["tables"] = table_stats(spark, config)
         run["jvm_peak_rss_mb"] = jvm_peak_rss_mb(spark)
         results["runs"].append(run)
@@ -310,7 +316,8 @@ def table(report: dict) -> str:
     for size in report["sizes"]:
         trickle = next((r["trickle"] for r in size["runs"] if "trickle" in r), None)
         if trickle:
-            lines.append(f"{size['size']} trickle: " + json.dumps(trickle))
+            brief = {k: v for k, v in trickle.items() if k != "streams"}
+            lines.append(f"{size['size']} trickle: " + json.dumps(brief))
     return "\n".join(lines)
 
 
