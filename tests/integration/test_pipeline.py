@@ -121,7 +121,7 @@ def one_partition(spark):
 def test_each_batch_commits_once_per_table_with_at_most_partitions_files(
     spark, config, landing, one_partition
 ):
-    for wave in range(3):
+    for wave in range(2):
         for page in range(40):
             landing.page([item(f"tt{wave:03d}{page:04d}", f"Title {page} " * 40, "1999")])
         landing.page([item(f"nm{wave:07d}", "Not a title", "1999")])  # one for quarantine
@@ -130,5 +130,5 @@ def test_each_batch_commits_once_per_table_with_at_most_partitions_files(
 
     commits = files_per_commit(spark, config)
     for key, files in commits.items():
-        assert len(files) == 3, f"{key}: one commit per batch, got {files}"
+        assert len(files) == 2, f"{key}: one commit per batch, got {files}"
         assert all(1 <= n <= one_partition for n in files), f"{key}: {files}"
