@@ -252,7 +252,7 @@ def _print_stream(stream) -> None:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from streaming.query import format_rows, run_sql
+    from streaming.query import format_rows, query_failed, run_sql
 
     if args.warehouse:
         from streaming.warehouse import run_on_warehouse
@@ -274,7 +274,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     try:
         rows = df.collect()
     except Exception as exc:  # errors that show only when the query runs
-        raise LakehouseError(f"query failed: {first_line(exc)}") from exc
+        raise query_failed(exc) from exc
     print(format_rows(df.columns, rows, args.format))
     return 0
 

@@ -12,7 +12,8 @@ import datetime as dt
 from typing import Any
 
 from checkpoints_config import PipelineConfig
-from streaming.errors import LakehouseError, first_line
+from streaming.errors import LakehouseError
+from streaming.query import check_statement, query_failed
 from streaming.tables import has_commits
 
 
@@ -28,8 +29,7 @@ def run_sql_datafusion(config: PipelineConfig, statement: str) -> tuple[list[str
     """
     if config.on_unity_catalog:
         raise LakehouseError("--engine datafusion reads local tables only (--target local)")
-    if not statement.strip():
-        raise LakehouseError("the SQL statement is empty")
+    check_statement(statement)
     try:
         import pyarrow as pa
         from deltalake import DeltaTable, QueryBuilder
@@ -47,8 +47,7 @@ def run_sql_datafusion(config: PipelineConfig, statement: str) -> tuple[list[str
     try:
         table = pa.table(builder.execute(statement))
     except Exception as exc:  # deltalake raises its own DeltaError for planning and parse errors
-        hint = "" if available else " (no tables yet: run the pipeline first)"
-        raise LakehouseError(f"query failed: {first_line(exc)}{hint}") from exc
+        raise query_failed(exc, tables_exist=bool(available)) from exc
     rows = [[_utc_naive(v) for v in row.values()] for row in table.to_pylist()]
     return table.column_names, rows
 

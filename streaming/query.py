@@ -45,14 +45,24 @@ def run_sql(spark: SparkSession, config: PipelineConfig, statement: str) -> Data
     Raises:
         LakehouseError: the statement is empty or Spark rejects it (message in one line).
     """
-    if not statement.strip():
-        raise LakehouseError("the SQL statement is empty")
+    check_statement(statement)
     available = register_tables(spark, config)
     try:
         return spark.sql(statement)
     except PySparkException as exc:
-        hint = "" if available else " (no tables yet: run the pipeline first)"
-        raise LakehouseError(f"query failed: {first_line(exc)}{hint}") from exc
+        raise query_failed(exc, tables_exist=bool(available)) from exc
+
+
+def check_statement(statement: str) -> None:
+    """Refuse an empty statement before any engine sees it."""
+    if not statement.strip():
+        raise LakehouseError("the SQL statement is empty")
+
+
+def query_failed(error: BaseException, *, tables_exist: bool = True) -> LakehouseError:
+    """An engine's rejection of a statement, as one line (with a hint when no table exists)."""
+    hint = "" if tables_exist else " (no tables yet: run the pipeline first)"
+    return LakehouseError(f"query failed: {first_line(error)}{hint}")
 
 
 def _plain(value: Any) -> Any:
