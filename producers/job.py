@@ -9,7 +9,7 @@ from pathlib import Path
 
 from checkpoints_config import PipelineConfig
 from producers.landing import LocalLanding, VolumeLanding
-from producers.ledger import Ledger
+from producers.ledger import Ledger, LocalFile, VolumeFile
 from producers.offline.server import OFFLINE_KEY, OfflineOmdbServer
 from producers.omdb_client import DEFAULT_URL, URL_ENV, OmdbClient
 from producers.produce import DEFAULT_MAX_REQUESTS, Producer, ProduceSummary, Search
@@ -32,11 +32,22 @@ def read_terms(terms: Sequence[str], terms_file: str | None) -> list[str]:
     return unique
 
 
+def _through_files_api(config: PipelineConfig) -> bool:
+    # Inside Databricks a volume is a mounted /Volumes path; from a laptop it is not.
+    return config.on_unity_catalog and "DATABRICKS_RUNTIME_VERSION" not in os.environ
+
+
 def landing_for(config: PipelineConfig):
     """The landing writer of a target: a folder, or a UC volume through the Files API."""
-    if config.on_unity_catalog and "DATABRICKS_RUNTIME_VERSION" not in os.environ:
+    if _through_files_api(config):
         return VolumeLanding(config.landing_path)
     return LocalLanding(config.landing_path)
+
+
+def ledger_for(config: PipelineConfig) -> Ledger:
+    """The target's ledger, kept where its pages go (a volume through the Files API or a folder)."""
+    path = f"{(config.state_path or '.').rstrip('/')}/ledger.json"
+    return Ledger(VolumeFile(path) if _through_files_api(config) else LocalFile(path))
 
 
 @contextlib.contextmanager
@@ -72,7 +83,7 @@ def run_producer(
     say: Callable[[str], None] = print,
 ) -> ProduceSummary:
     """Land every page of ``searches`` for ``config``'s target; see ``Producer``."""
-    ledger = Ledger(Path(config.state_path or ".") / "ledger.json")
+    ledger = ledger_for(config)
     with (
         omdb_endpoint(secret_scope, secret_key, say, offline) as (url, key),
         OmdbClient(key, url) as client,

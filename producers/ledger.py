@@ -1,12 +1,15 @@
 """Which pages of which searches were fetched, so re-runs and interrupted runs resume.
 
-A small JSON file under the root, rewritten atomically after every page: a run killed
-at any moment leaves it valid, and the next run fetches only what is missing.
+A small JSON file kept where the pages go, rewritten whole after every page: a local
+file replaced atomically, or a file in a Unity Catalog volume through the Files API
+(which publishes an upload only once complete). A run killed at any moment leaves it
+valid, and the next run fetches only what is missing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -32,14 +35,56 @@ def search_key(term: str, kind: str | None, year: str | None) -> str:
     return json.dumps([term, kind, year], ensure_ascii=False)
 
 
-class Ledger:
-    """The pages fetched per search, persisted at ``path``."""
+class LocalFile:
+    """A small text file on a local disk, replaced atomically."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+
+    def read(self) -> str | None:
+        return self.path.read_text(encoding="utf-8") if self.path.exists() else None
+
+    def write(self, text: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temp = self.path.with_name(f".{self.path.name}.tmp")
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, self.path)
+
+
+class VolumeFile:
+    """A small text file in a Unity Catalog volume, through the Files API (off Databricks)."""
+
+    def __init__(self, path: str, client=None) -> None:
+        if not path.startswith("/Volumes/"):
+            raise ValueError(f"a volume path starts with /Volumes/, got {path!r}")
+        if client is None:
+            from databricks.sdk import WorkspaceClient
+
+            client = WorkspaceClient()
+        self.path = path
+        self.client = client
+
+    def read(self) -> str | None:
+        from databricks.sdk.errors import NotFound
+
+        try:
+            return self.client.files.download(self.path).contents.read().decode("utf-8")
+        except NotFound:
+            return None
+
+    def write(self, text: str) -> None:
+        self.client.files.upload(self.path, io.BytesIO(text.encode("utf-8")), overwrite=True)
+
+
+class Ledger:
+    """The pages fetched per search, persisted in ``store`` (a path means a local file)."""
+
+    def __init__(self, store: LocalFile | VolumeFile | str | os.PathLike[str]) -> None:
+        self.store = store if isinstance(store, LocalFile | VolumeFile) else LocalFile(store)
         self.searches: dict[str, SearchState] = {}
-        if self.path.exists():
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        text = self.store.read()
+        if text is not None:
+            raw = json.loads(text)
             for key, value in raw.get("searches", {}).items():
                 self.searches[key] = SearchState(
                     value.get("total_results"), {int(p): d for p, d in value["pages"].items()}
@@ -71,7 +116,4 @@ class Ledger:
                 for key, s in self.searches.items()
             },
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_name(f".{self.path.name}.tmp")
-        temp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(temp, self.path)
+        self.store.write(json.dumps(data, ensure_ascii=False, indent=1))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 
 from producers.omdb_client import KEY_ENV
@@ -14,7 +13,11 @@ def api_key_from_env() -> str | None:
 
 
 def api_key_from_secret_scope(scope: str, key: str, client=None) -> str:
-    """The key stored in a Databricks secret scope (read with databricks-sdk).
+    """The key stored in a Databricks secret scope, read through dbutils.
+
+    Inside Databricks the SDK's ``dbutils`` is the runtime's own (the secrets API's
+    ``get_secret`` is refused to jobs and notebooks); elsewhere it is the SDK's remote
+    stand-in. From a laptop, set ``OMDB_API_KEY`` instead.
 
     Args:
         scope: the secret scope's name.
@@ -25,5 +28,4 @@ def api_key_from_secret_scope(scope: str, key: str, client=None) -> str:
         from databricks.sdk import WorkspaceClient
 
         client = WorkspaceClient()
-    secret = client.secrets.get_secret(scope=scope, key=key)
-    return base64.b64decode(secret.value).decode("utf-8").strip()
+    return client.dbutils.secrets.get(scope=scope, key=key).strip()

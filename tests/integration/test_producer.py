@@ -301,6 +301,7 @@ def test_the_key_is_read_from_a_secret_scope(httpserver):
         "/api/2.0/secrets/get", query_string={"scope": "omdb", "key": "omdb_api_key"}
     ).respond_with_json({"key": "omdb_api_key", "value": base64.b64encode(b"abc123\n").decode()})
     client = WorkspaceClient(host=httpserver.url_for("/").rstrip("/"), token="dapi-test")
+    # dbutils.secrets.get: the runtime's own inside Databricks, the SDK's stand-in here.
     assert api_key_from_secret_scope("omdb", "omdb_api_key", client=client) == "abc123"
 
 
@@ -361,3 +362,58 @@ def test_progress_reports_pages_done_of_total_per_search(offline, tmp_path, fast
     )
     producer.run([Search("matrix"), Search("zzyzx")])
     assert calls == [("matrix", 1, 2), ("matrix", 2, 2), ("zzyzx", 1, 1)]
+
+
+class FilesApi:
+    """A stand-in for the Databricks Files API: PUT and GET of files under /Volumes."""
+
+    PREFIX = "/api/2.0/fs/files"
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def __call__(self, request: Request) -> Response:
+        if request.headers.get("Authorization") != "Bearer dapi-test":
+            return Response(status=401)
+        path = request.path.removeprefix(self.PREFIX)
+        if request.method == "PUT":
+            if path in self.files and request.args.get("overwrite") != "true":
+                return Response(status=409)
+            self.files[path] = request.get_data()
+            return Response(status=204)
+        if request.method in ("GET", "HEAD") and path in self.files:
+            body = self.files[path] if request.method == "GET" else b""
+            headers = {"Content-Length": str(len(self.files[path]))}
+            return Response(body, content_type="application/octet-stream", headers=headers)
+        return Response(
+            json.dumps({"error_code": "NOT_FOUND", "message": "not found"}),
+            status=404,
+            content_type="application/json",
+        )
+
+
+def test_a_laptop_produce_to_a_volume_lands_pages_and_its_ledger(
+    httpserver: HTTPServer, monkeypatch, capsys
+):
+    import re
+
+    files = FilesApi()
+    httpserver.expect_request(re.compile(f"^{FilesApi.PREFIX}/.*")).respond_with_handler(files)
+    monkeypatch.delenv("OMDB_API_KEY", raising=False)
+    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)
+    monkeypatch.setenv("DATABRICKS_HOST", httpserver.url_for("/").rstrip("/"))
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-test")
+    argv = ["produce", "--target", "dev", "--catalog", "main", "--schema", "omdb"]
+    argv += ["--term", "matrix", "--term", "star wars"]
+
+    assert main(argv) == 0
+    first = capsys.readouterr().err
+    pages = [p for p in files.files if p.startswith("/Volumes/main/omdb/landing/omdb/search/")]
+    ledger = json.loads(files.files["/Volumes/main/omdb/checkpoints/producer/ledger.json"])
+    assert pages and f"{len(pages)} pages landed" in first
+    assert len(ledger["searches"]) == 2
+
+    assert main(argv) == 0
+    second = capsys.readouterr().err
+    assert "0 pages landed" in second and "2 requests" in second  # page 1 of each term
+    assert len([p for p in files.files if "/landing/" in p]) == len(pages)
