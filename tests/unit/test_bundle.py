@@ -33,7 +33,12 @@ def all_resources():
 
 def test_the_bundle_declares_what_it_deploys():
     assert set(RESOURCES) == set(CLASSES)
-    assert set(RESOURCES["jobs"]) == {"omdb_producer", "omdb_streams", "omdb_streams_continuous"}
+    assert set(RESOURCES["jobs"]) == {
+        "omdb_producer",
+        "omdb_streams",
+        "omdb_streams_continuous",
+        "omdb_streams_classic",
+    }
     assert set(RESOURCES["volumes"]) == {"landing", "checkpoints"}
 
 
@@ -41,7 +46,7 @@ def test_the_bundle_declares_what_it_deploys():
 def test_every_resource_builds_with_the_bundle_classes(kind, name, body):
     # from_dict rejects unknown fields at every depth.
     resource = CLASSES[kind].from_dict(body)
-    assert resource is not None
+    assert resource.as_dict() == CLASSES[kind].from_dict(resource.as_dict()).as_dict()
 
 
 def test_unknown_fields_would_be_rejected():
@@ -65,7 +70,7 @@ def test_wheel_tasks_call_a_real_entry_point_with_valid_arguments(job, task):
     assert wheel["entry_point"] in PYPROJECT["project"]["scripts"]
     assert wheel["package_name"] == PYPROJECT["project"]["name"].replace("-", "_")
     # The parameters must parse with the real command line (variables as sample values).
-    sample = {"bundle.target": "dev", "var.max_requests": "500"}
+    sample = {"bundle.target": "dev", "var.max_requests": "500", "var.classic_interval": "10s"}
     argv = [
         re.sub(r"\$\{([^}]+)\}", lambda m: sample.get(m.group(1), "omdb"), p)
         for p in wheel["parameters"]
@@ -76,20 +81,53 @@ def test_wheel_tasks_call_a_real_entry_point_with_valid_arguments(job, task):
 
 def test_the_streams_job_runs_available_now_on_file_arrival():
     job = Job.from_dict(RESOURCES["jobs"]["omdb_streams"])
-    assert (
-        job.trigger.file_arrival.url
-        == "/Volumes/${var.catalog}/${var.schema}/${var.landing_volume}/"
+    assert job.trigger.file_arrival.url == (
+        "/Volumes/${var.catalog}/${resources.schemas.omdb.name}/${resources.volumes.landing.name}/"
     )
     (task,) = job.tasks
     assert task.python_wheel_task.parameters[:3] == ["run", "--trigger", "available-now"]
-    continuous = Job.from_dict(RESOURCES["jobs"]["omdb_streams_continuous"])
-    assert continuous.continuous is not None
-    assert "continuous" in continuous.tasks[0].python_wheel_task.parameters
+
+
+def test_each_always_on_job_fits_its_compute():
+    # Serverless runs streams available-now only: its always-on job re-runs a catch-up;
+    # only a classic job cluster may hold a processing-time trigger.
+    serverless = Job.from_dict(RESOURCES["jobs"]["omdb_streams_continuous"])
+    classic = Job.from_dict(RESOURCES["jobs"]["omdb_streams_classic"])
+    assert serverless.continuous is not None and classic.continuous is not None
+    assert serverless.tasks[0].python_wheel_task.parameters[:3] == [
+        "run",
+        "--trigger",
+        "available-now",
+    ]
+    assert classic.tasks[0].python_wheel_task.parameters[:3] == ["run", "--trigger", "continuous"]
+    assert classic.tasks[0].job_cluster_key == classic.job_clusters[0].job_cluster_key
+    for name, job in RESOURCES["jobs"].items():
+        for task in job["tasks"]:
+            on_serverless = "environment_key" in task
+            asks_interval = "continuous" in task["python_wheel_task"]["parameters"]
+            assert not (on_serverless and asks_interval), f"{name}: serverless cannot"
+
+
+def test_the_schema_is_named_through_its_resource_everywhere():
+    # Development mode renames the schema (dev_<user>_...): ${var.schema} anywhere but
+    # in the schema's own name would point at a schema that does not exist.
+    texts = {path.name: path.read_text() for path in [REPO / "databricks.yml", *RESOURCE_FILES]}
+    uses = {name: text.count("${var.schema}") for name, text in texts.items()}
+    assert uses == {name: 1 if name == "omdb_storage.yml" else 0 for name in texts}
+    assert RESOURCES["schemas"]["omdb"]["name"] == "${var.schema}"
+    for name in ("landing_volume", "checkpoint_volume"):
+        assert sum(text.count(f"${{var.{name}}}") for text in texts.values()) == 1
+
+
+def test_the_warehouse_is_looked_up_and_the_wheel_version_moves():
+    assert BUNDLE["variables"]["warehouse_id"]["lookup"]["warehouse"]
+    assert BUNDLE["artifacts"]["omdb_wheel"]["dynamic_version"] is True
 
 
 def test_every_variable_used_is_declared_with_a_description():
     declared = BUNDLE["variables"]
     assert all(v.get("description") for v in declared.values())
+    assert all("default" in v or "lookup" in v for v in declared.values())
     texts = [(REPO / "databricks.yml").read_text(), *(p.read_text() for p in RESOURCE_FILES)]
     used = {m for text in texts for m in re.findall(r"\$\{var\.([A-Za-z0-9_]+)\}", text)}
     assert used and used <= set(declared)
@@ -98,7 +136,7 @@ def test_every_variable_used_is_declared_with_a_description():
 def test_targets_dev_and_prod():
     dev, prod = BUNDLE["targets"]["dev"], BUNDLE["targets"]["prod"]
     assert dev["mode"] == "development" and dev["default"] is True
-    assert "${workspace.current_user.short_name}" in dev["variables"]["schema"]
+    assert "schema" not in dev.get("variables", {})  # development mode prefixes it
     assert prod["mode"] == "production" and prod["workspace"]["root_path"]
     assert prod["permissions"]
 
