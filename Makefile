@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 BENCH_SIZES ?= 1k,10k
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars demo test test-fast lint format clean bench
+.PHONY: help install jars demo test test-fast lint format clean bench spark-connect
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ jars: $(STAMP) ## Fetch Delta Lake's jars for Spark (cached; done once)
 
 demo: jars ## Run the whole pipeline offline and print gold
 	$(BIN)/omdb-lakehouse demo
+
+spark-connect: jars ## Serve Spark Connect with Delta on localhost:15002 (then: export SPARK_REMOTE=sc://localhost:15002)
+	$(BIN)/python -m streaming.connect_server --port 15002
 
 lint: $(STAMP) ## ruff: lint and formatting check
 	$(BIN)/ruff check .

@@ -136,6 +136,13 @@ class TableRef:
         if (self.full_name is None) == (self.path is None):
             raise ConfigError(f"table {self.name}: exactly one of full_name and path is needed")
 
+    @property
+    def sql_name(self) -> str:
+        """How SQL names the table: ``catalog.schema.name``, or ``delta.`<path>``` locally."""
+        if self.full_name:
+            return self.full_name
+        return "delta.`" + str(self.path).replace("`", "``") + "`"
+
 
 @dataclass(frozen=True)
 class PipelineConfig:

@@ -8,24 +8,10 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from checkpoints_config import PipelineConfig
-from checkpoints_config.model import STREAMS
 from streaming.errors import LakehouseError
+from streaming.layers import LAYERS, downstream_of
 from streaming.lock import pipeline_lock
-from streaming.tables import delta_table, read_table, table_exists
-
-# The tables each stream writes.
-OUTPUTS = {
-    "bronze": ("bronze",),
-    "silver": ("silver", "quarantine", "dq_metrics"),
-    "gold": ("gold",),
-}
-
-
-def downstream_of(stream: str) -> tuple[str, ...]:
-    """``stream`` and every stream fed by it, in order."""
-    if stream not in STREAMS:
-        raise LakehouseError(f"stream must be one of {', '.join(STREAMS)}, got {stream!r}")
-    return STREAMS[STREAMS.index(stream) :]
+from streaming.tables import empty_table, read_table, table_exists
 
 
 def checkpoint_started(checkpoint_location: str) -> bool:
@@ -39,10 +25,11 @@ def check_checkpoints(spark: SparkSession, config: PipelineConfig) -> None:
     Starting afresh would process everything again on top of what is there (gold would
     count twice); ``reset`` is the way back.
     """
-    for stream in config.streams:
+    for layer in LAYERS:
+        stream = config.stream(layer.name)
         if checkpoint_started(stream.checkpoint_location):
             continue
-        for key in OUTPUTS[stream.name]:
+        for key in layer.outputs:
             ref = config.table(key)
             if table_exists(spark, ref) and not read_table(spark, ref).isEmpty():
                 raise LakehouseError(
@@ -60,14 +47,14 @@ def reset_stream(spark: SparkSession, config: PipelineConfig, stream: str) -> li
     """
     done = []
     with pipeline_lock(config, "reset"):
-        for name in downstream_of(stream):
-            for key in OUTPUTS[name]:
+        for layer in downstream_of(stream):
+            for key in layer.outputs:
                 ref = config.table(key)
                 if table_exists(spark, ref):
-                    delta_table(spark, ref).delete()
+                    empty_table(spark, ref)
                     done.append(f"emptied {ref.name}")
-            checkpoint = Path(config.stream(name).checkpoint_location)
+            checkpoint = Path(config.stream(layer.name).checkpoint_location)
             if checkpoint.exists():
                 shutil.rmtree(checkpoint)
-                done.append(f"removed the {name} checkpoint")
+                done.append(f"removed the {layer.name} checkpoint")
     return done

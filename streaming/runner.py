@@ -12,11 +12,10 @@ from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import PipelineConfig
-from checkpoints_config.model import STREAMS
 from streaming.errors import LakehouseError, first_line
+from streaming.layers import LAYERS
 from streaming.lock import pipeline_lock
 from streaming.reset import check_checkpoints
-from streaming.streams import STARTERS
 from streaming.tables import ensure_tables
 
 
@@ -31,12 +30,9 @@ class StreamSummary:
 
     @classmethod
     def of(cls, name: str, query: StreamingQuery) -> StreamSummary:
-        progress = [
-            p for p in query.recentProgress if p["numInputRows"] or p["batchId"] is not None
-        ]
         summary = cls(name)
-        for p in progress:
-            if p.get("numInputRows"):
+        for p in query.recentProgress:
+            if p["numInputRows"]:
                 summary.batches += 1
                 summary.input_rows += int(p["numInputRows"])
                 summary.last_batch_id = int(p["batchId"])
@@ -69,16 +65,16 @@ def run_available_now(
     with pipeline_lock(config):
         prepare(spark, config)
         summary = RunSummary()
-        for name in STREAMS:
-            query = STARTERS[name](spark, config)
+        for layer in LAYERS:
+            query = layer.start(spark, config)
             try:
                 query.awaitTermination()
             except StreamingQueryException as exc:
-                raise LakehouseError(f"the {name} stream failed: {first_line(exc)}") from exc
+                raise LakehouseError(f"the {layer.name} stream failed: {first_line(exc)}") from exc
             finally:
                 if query.isActive:
                     query.stop()
-            stream_summary = StreamSummary.of(name, query)
+            stream_summary = StreamSummary.of(layer.name, query)
             summary.streams.append(stream_summary)
             if on_stream_done:
                 on_stream_done(stream_summary)
@@ -86,9 +82,11 @@ def run_available_now(
 
 
 def prepare(spark: SparkSession, config: PipelineConfig) -> None:
-    """Create missing tables; refuse to start over a lost checkpoint."""
-    ensure_tables(spark, config)
+    """Refuse to start over a lost checkpoint; create missing tables."""
+    # In this order, a table about to be created is not read to learn it is empty
+    # (five Spark reads, seconds, on every new root).
     check_checkpoints(spark, config)
+    ensure_tables(spark, config)
 
 
 def run_continuous(
@@ -107,8 +105,8 @@ def run_continuous(
     with pipeline_lock(config):
         prepare(spark, config)
         try:
-            for name in STREAMS:
-                queries[name] = STARTERS[name](spark, config)
+            for layer in LAYERS:
+                queries[layer.name] = layer.start(spark, config)
             while not stop.is_set():
                 for name, query in queries.items():
                     if not query.isActive:

@@ -1,31 +1,53 @@
-"""The one place a SparkSession is built: local Spark with Delta, or Databricks' own.
+"""The one place a SparkSession is built: Databricks' own, a Spark Connect server, or local.
 
-Locally, Delta's jars are resolved for the installed pyspark/delta-spark pair from
-Maven Central (cached by Ivy), falling back to ``mvn dependency:get`` into ``~/.m2``.
-The JVM's own output goes to a log file so the terminal shows only our messages.
+``SPARK_REMOTE=sc://host:port`` (pyspark's own convention) connects to that Spark
+Connect server and starts no JVM here. Otherwise, locally, Delta's jars are resolved
+for the installed pyspark/delta-spark pair from Maven Central (cached by Ivy), falling
+back to ``mvn dependency:get`` into ``~/.m2``. The JVM's own output goes to a log file
+so the terminal shows only our messages.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
+import socket
 import subprocess
 import tempfile
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from streaming.errors import LakehouseError
+from streaming.errors import LakehouseError, first_line
 
 _CONF_DIR = Path(__file__).parent / "conf"
 SCALA_VERSION = "2.13"
 
+REMOTE_ENV = "SPARK_REMOTE"
+
+# What Databricks serverless lets code set on a session at run time. The pipeline sets
+# nothing else: table behaviour lives in table properties, write behaviour in writer
+# options, local tuning in LOCAL_CONF below (given when the session is built).
+SERVERLESS_SETTABLE_CONFS = frozenset(
+    {
+        "spark.sql.shuffle.partitions",
+        "spark.sql.session.timeZone",
+        "spark.sql.ansi.enabled",
+        "spark.sql.files.maxPartitionBytes",
+        "spark.sql.legacy.timeParserPolicy",
+        "spark.databricks.execution.timeout",
+    }
+)
+
 # Tuned for many small landing files on a small machine; measured on a 2-core
-# laptop, the first two cut a 2,000-file micro-batch's getBatch from 12.5 s to 0.5 s
-# (no separate 1,000-task listing job; many files packed per task).
+# laptop, the discovery threshold and the open cost cut a 2,000-file micro-batch's
+# getBatch from 12.5 s to 0.5 s (no separate 1,000-task listing job; many files
+# packed per task).
 LOCAL_CONF: Mapping[str, str] = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
@@ -34,9 +56,6 @@ LOCAL_CONF: Mapping[str, str] = {
     "spark.sql.shuffle.partitions": "2",
     "spark.default.parallelism": "2",
     "spark.databricks.delta.snapshotPartitions": "2",
-    # MERGE reads the txn confs once, then they reset: a forgotten conf cannot
-    # silently skip a later write.
-    "spark.databricks.delta.write.txnVersion.autoReset.enabled": "true",
     # No Hive metastore: Derby would lock out a second process (query while run runs).
     "spark.sql.catalogImplementation": "in-memory",
     "spark.sql.session.timeZone": "UTC",
@@ -60,38 +79,83 @@ def delta_maven_coordinate() -> str:
     return f"io.delta:delta-spark_{spark_minor}_{SCALA_VERSION}:{delta_version}"
 
 
+def remote_url() -> str | None:
+    """The Spark Connect server to use (``$SPARK_REMOTE``), or None for local Spark."""
+    return os.environ.get(REMOTE_ENV, "").strip() or None
+
+
 def get_spark(app_name: str = "omdb-lakehouse", *, log_dir: Path | None = None) -> SparkSession:
-    """The SparkSession to use: Databricks' active one, or a local one with Delta.
+    """The SparkSession to use: Databricks' own, a Spark Connect server's, or a local one.
 
     Args:
         app_name: Spark application name (local only).
         log_dir: where the local JVM writes its log; a temporary folder by default.
 
     Raises:
-        LakehouseError: Java is missing or Delta's jars cannot be resolved.
+        LakehouseError: Java is missing, Delta's jars cannot be resolved, or the Spark
+            Connect server does not answer.
     """
     if on_databricks():
         return SparkSession.builder.getOrCreate()
+    url = remote_url()
+    if url is not None:
+        return connect(url)
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
     return _start_local(app_name, log_dir or Path(tempfile.gettempdir()) / "omdb-lakehouse")
 
 
+def connect(url: str) -> SparkSession:
+    """A session on the Spark Connect server at ``url`` (``sc://host:port``)."""
+    parsed = urllib.parse.urlparse(url.split(";", 1)[0])
+    if parsed.scheme != "sc" or not parsed.hostname:
+        raise LakehouseError(f"{REMOTE_ENV} must look like sc://host:port, got {url!r}")
+    # pyspark's client retries an unreachable server for minutes: ask the port first.
+    try:
+        socket.create_connection((parsed.hostname, parsed.port or 15002), timeout=5).close()
+    except OSError as exc:
+        raise LakehouseError(
+            f"no Spark Connect server answers at {url} ({REMOTE_ENV}): {exc.strerror or exc}"
+        ) from None
+    try:
+        spark = SparkSession.builder.remote(url).getOrCreate()
+        spark.sql("SELECT 1").collect()  # the session is lazy: make sure someone answers
+    except Exception as exc:
+        raise LakehouseError(
+            f"no Spark Connect server answers at {url} ({REMOTE_ENV}): {first_line(exc)}"
+        ) from None
+    return spark
+
+
+def local_confs(log_dir: Path) -> dict[str, str]:
+    """Every conf of a local Spark with Delta: the in-process session's and the Connect server's."""
+    java_opts = " ".join(
+        _java_option(name, value)
+        for name, value in (
+            ("log4j.configurationFile", str(_CONF_DIR / "log4j2.properties")),
+            ("derby.system.home", str(log_dir)),
+        )
+    )
+    return {
+        "spark.master": os.environ.get("OMDB_SPARK_MASTER", "local[*]"),
+        "spark.jars.packages": delta_maven_coordinate(),
+        "spark.jars.ivySettings": str(_CONF_DIR / "ivysettings.xml"),
+        "spark.driver.memory": os.environ.get("OMDB_SPARK_DRIVER_MEMORY", "2g"),
+        "spark.driver.extraJavaOptions": java_opts,
+        "spark.sql.warehouse.dir": str(log_dir / "warehouse"),
+        **LOCAL_CONF,
+    }
+
+
+def _java_option(name: str, value: str) -> str:
+    # Spark splits extraJavaOptions like a shell: quote a value holding spaces.
+    return shlex.quote(f"-D{name}={value}")
+
+
 def _local_builder(app_name: str, log_dir: Path) -> SparkSession.Builder:
-    java_opts = (
-        f"-Dlog4j.configurationFile={_CONF_DIR / 'log4j2.properties'} -Dderby.system.home={log_dir}"
-    )
-    builder = (
-        SparkSession.builder.master(os.environ.get("OMDB_SPARK_MASTER", "local[*]"))
-        .appName(app_name)
-        .config("spark.jars.packages", delta_maven_coordinate())
-        .config("spark.jars.ivySettings", str(_CONF_DIR / "ivysettings.xml"))
-        .config("spark.driver.memory", os.environ.get("OMDB_SPARK_DRIVER_MEMORY", "2g"))
-        .config("spark.driver.extraJavaOptions", java_opts)
-        .config("spark.sql.warehouse.dir", str(log_dir / "warehouse"))
-    )
-    for key, value in LOCAL_CONF.items():
+    builder = SparkSession.builder.appName(app_name)
+    for key, value in local_confs(log_dir).items():
         builder = builder.config(key, value)
     return builder
 
@@ -101,7 +165,6 @@ def _start_local(app_name: str, log_dir: Path) -> SparkSession:
         raise LakehouseError("Java 17 is needed to run Spark locally, and no `java` was found")
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / "spark-jvm.log"
-    coordinate = delta_maven_coordinate()
     for attempt in (1, 2):
         try:
             with _jvm_output_to(log_file):
@@ -109,26 +172,36 @@ def _start_local(app_name: str, log_dir: Path) -> SparkSession:
             spark.sparkContext.setLogLevel("WARN")
             return spark
         except Exception as exc:  # pyspark raises PySparkRuntimeError(JAVA_GATEWAY_EXITED)
-            log_tail = log_file.read_text(errors="replace")[-4000:] if log_file.exists() else ""
-            unresolved = "unresolved dependency" in log_tail or "download failed" in log_tail
-            if attempt == 1 and unresolved and _fill_maven_cache(coordinate):
+            if attempt == 1 and jars_unresolved(log_file) and fill_maven_cache():
                 continue
-            if unresolved:
-                raise LakehouseError(
-                    f"cannot resolve Delta Lake's jars {coordinate} from Maven Central or "
-                    f"~/.m2 (try: mvn dependency:get -Dartifact={coordinate}); see {log_file}"
-                ) from exc
-            raise LakehouseError(f"Spark did not start: {exc}; see {log_file}") from exc
+            raise start_failed(exc, log_file) from exc
     raise AssertionError("unreachable")
 
 
-def _fill_maven_cache(coordinate: str) -> bool:
-    """Fetch ``coordinate`` and its dependencies into ~/.m2 with Maven, if Maven is here."""
+def jars_unresolved(log_file: Path) -> bool:
+    """True when the JVM's log says Ivy could not resolve a package."""
+    log_tail = log_file.read_text(errors="replace")[-4000:] if log_file.exists() else ""
+    return "unresolved dependency" in log_tail or "download failed" in log_tail
+
+
+def start_failed(error: BaseException | str, log_file: Path) -> LakehouseError:
+    """Why a local Spark (in-process or a Connect server) did not start, in one line."""
+    if jars_unresolved(log_file):
+        coordinate = delta_maven_coordinate()
+        return LakehouseError(
+            f"cannot resolve Delta Lake's jars {coordinate} from Maven Central or "
+            f"~/.m2 (try: mvn dependency:get -Dartifact={coordinate}); see {log_file}"
+        )
+    return LakehouseError(f"Spark did not start: {first_line(error)}; see {log_file}")
+
+
+def fill_maven_cache() -> bool:
+    """Fetch Delta's jars into ~/.m2 with Maven (when Ivy cannot reach them), if Maven is here."""
     mvn = shutil.which("mvn")
     if mvn is None:
         return False
     result = subprocess.run(
-        [mvn, "-q", "-B", "dependency:get", f"-Dartifact={coordinate}"],
+        [mvn, "-q", "-B", "dependency:get", f"-Dartifact={delta_maven_coordinate()}"],
         capture_output=True,
         text=True,
         check=False,

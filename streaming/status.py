@@ -12,10 +12,8 @@ from pyspark.sql import functions as F
 
 from checkpoints_config import PipelineConfig
 from producers.landing import landed_files
-from streaming.tables import delta_table, read_table, table_exists
-
-# Which table each stream reads, to tell how far behind it is.
-_SOURCES = {"silver": "bronze", "gold": "silver"}
+from streaming.layers import LANDING, layer
+from streaming.tables import history, read_table, table_exists
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ def collect_status(spark: SparkSession, config: PipelineConfig) -> Status:
         if not table_exists(spark, ref):
             tables[ref.key] = TableStatus(ref.name, None, None, None)
             continue
-        last = delta_table(spark, ref).history(1).first()
+        last = history(spark, ref, 1).first()
         rows = read_table(spark, ref).count()
         tables[ref.key] = TableStatus(ref.name, last["version"], rows, last["operation"])
 
@@ -107,16 +105,17 @@ def collect_status(spark: SparkSession, config: PipelineConfig) -> Status:
 def _lag(
     name: str, checkpoint: Path, batch: int, config: PipelineConfig, tables: dict[str, TableStatus]
 ) -> str:
-    if name == "bronze":
+    source = layer(name).source
+    if source == LANDING:
         landing = Path(config.landing_path)
         if not landing.is_dir():
             return "landing folder missing"
         pending = len(landed_files(landing)) - (tables["bronze"].rows or 0)
         return f"{max(pending, 0)} files pending"
     offset = _source_offset(checkpoint, batch)
-    source_version = tables[_SOURCES[name]].version
+    source_version = tables[source].version
     if offset is None or source_version is None:
         return "unknown"
     # Delta's offset (v, -1) means every version before v was read.
     done_through = offset["reservoirVersion"] - (1 if offset.get("index", -1) == -1 else 0)
-    return f"{max(source_version - done_through, 0)} {_SOURCES[name]} versions behind"
+    return f"{max(source_version - done_through, 0)} {source} versions behind"

@@ -1,10 +1,16 @@
-"""Table schemas, and creating the tables (by path locally, by name in Unity Catalog)."""
+"""Table specs (schema, comment, properties) and every table operation, through SQL.
+
+Tables are reached by path locally and by name in Unity Catalog; every operation is
+SQL or the DataFrame reader, so the same code runs on local Spark, Spark Connect and
+Databricks (serverless included).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import (
     ArrayType,
@@ -97,6 +103,7 @@ GOLD = _fields(
     ("media_type", StringType()),
     ("total_releases", LongType()),
     ("updated_at", TimestampType()),
+    ("_silver_version", LongType()),
 )
 
 DQ_METRICS = _fields(
@@ -108,24 +115,52 @@ DQ_METRICS = _fields(
     ("recorded_at", TimestampType()),
 )
 
-SCHEMAS: dict[str, StructType] = {
-    "bronze": BRONZE,
-    "silver": SILVER,
-    "quarantine": QUARANTINE,
-    "gold": GOLD,
-    "dq_metrics": DQ_METRICS,
-}
 
-COMMENTS = {
-    "bronze": "OMDb search pages as landed: raw line, parsed envelope, source file.",
-    "silver": "One row per OMDb title (imdb_id), cleaned; the newest observation wins.",
-    "quarantine": "Search results and pages that failed a silver rule, with the rule names.",
-    "gold": "Release counts per (release_year, media_type).",
-    "dq_metrics": "Passed and failed counts per data-quality rule and micro-batch.",
-}
+@dataclass(frozen=True)
+class TableSpec:
+    """One table's shape: its schema, comment and Delta table properties."""
 
-# Gold follows silver through its change data feed, which must be on from version 0.
-PROPERTIES = {"silver": {"delta.enableChangeDataFeed": "true"}}
+    schema: StructType
+    comment: str
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+    def create_sql(self, sql_name: str) -> str:
+        """``CREATE TABLE IF NOT EXISTS`` for this spec under ``sql_name``."""
+        columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in self.schema)
+        properties = ", ".join(f"'{k}' = '{v}'" for k, v in self.properties.items())
+        return (
+            f"CREATE TABLE IF NOT EXISTS {sql_name} ({columns}) USING DELTA "
+            f"COMMENT '{_sql_string(self.comment)}'"
+            + (f" TBLPROPERTIES ({properties})" if properties else "")
+        )
+
+
+def _sql_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+TABLES: dict[str, TableSpec] = {
+    "bronze": TableSpec(
+        BRONZE, "OMDb search pages as landed: raw line, parsed envelope, source file."
+    ),
+    "silver": TableSpec(
+        SILVER,
+        "One row per OMDb title (imdb_id), cleaned; the newest observation wins.",
+        # Gold follows silver through its change data feed, which must be on from version 0.
+        {"delta.enableChangeDataFeed": "true"},
+    ),
+    "quarantine": TableSpec(
+        QUARANTINE, "Search results and pages that failed a silver rule, with the rule names."
+    ),
+    "gold": TableSpec(
+        GOLD,
+        "Release counts per (release_year, media_type); _silver_version is the last silver "
+        "commit applied to the row.",
+    ),
+    "dq_metrics": TableSpec(
+        DQ_METRICS, "Passed and failed counts per data-quality rule and micro-batch."
+    ),
+}
 
 
 def has_commits(path: str | Path) -> bool:
@@ -143,23 +178,11 @@ def ensure_tables(spark: SparkSession, config: PipelineConfig) -> None:
     if config.on_unity_catalog:
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{config.catalog}`.`{config.schema}`")
     for ref in config.all_tables():
-        # createIfNotExists loads the table's snapshot (Spark jobs, seconds in a new
-        # JVM); a local table already committed needs none of that.
+        # IF NOT EXISTS loads the table's snapshot (Spark jobs, seconds in a new JVM);
+        # a local table already committed needs none of that.
         if not ref.full_name and has_commits(ref.path):
             continue
-        builder = DeltaTable.createIfNotExists(spark).addColumns(SCHEMAS[ref.key])
-        builder = builder.comment(COMMENTS[ref.key])
-        for key, value in PROPERTIES.get(ref.key, {}).items():
-            builder = builder.property(key, value)
-        named = builder.tableName(ref.full_name) if ref.full_name else builder.location(ref.path)
-        named.execute()
-
-
-def delta_table(spark: SparkSession, ref: TableRef) -> DeltaTable:
-    """The DeltaTable handle of ``ref``."""
-    if ref.full_name:
-        return DeltaTable.forName(spark, ref.full_name)
-    return DeltaTable.forPath(spark, ref.path)
+        spark.sql(TABLES[ref.key].create_sql(ref.sql_name))
 
 
 def read_table(spark: SparkSession, ref: TableRef) -> DataFrame:
@@ -174,3 +197,18 @@ def table_exists(spark: SparkSession, ref: TableRef) -> bool:
     if ref.full_name:
         return spark.catalog.tableExists(ref.full_name)
     return has_commits(ref.path)
+
+
+def history(spark: SparkSession, ref: TableRef, limit: int | None = None) -> DataFrame:
+    """``DESCRIBE HISTORY`` of ``ref``, newest first."""
+    return spark.sql(f"DESCRIBE HISTORY {ref.sql_name}" + (f" LIMIT {int(limit)}" if limit else ""))
+
+
+def table_version(spark: SparkSession, ref: TableRef) -> int:
+    """The table's current version."""
+    return int(history(spark, ref, 1).first()["version"])
+
+
+def empty_table(spark: SparkSession, ref: TableRef) -> None:
+    """Delete every row of ``ref`` (a new version; the history stays)."""
+    spark.sql(f"DELETE FROM {ref.sql_name}")

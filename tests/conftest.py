@@ -1,4 +1,10 @@
-"""One local SparkSession with Delta for the whole test run."""
+"""Spark for the tests: one local session with Delta, and one Spark Connect server.
+
+``spark`` is local Spark in this process. ``any_spark`` runs a test on both runtimes,
+local and Spark Connect (the runtime of Databricks serverless), with one body.
+Everywhere, setting a session conf that serverless refuses fails the test
+(``tests/conf_guard.py``), in this process and in the server's foreachBatch workers.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,15 @@ import pytest
 from pyspark.sql import SparkSession
 
 from checkpoints_config import PipelineConfig, local
+from streaming.connect_server import ConnectServer
 from streaming.session import get_spark
+from tests import conf_guard
+from tests.connect import CONNECT_MODE_ENV, connect_session, start_guarded_server
 from tests.pages import Landing
+
+conf_guard.install()
+
+RUNTIMES = ("local", "connect")
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +28,33 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> SparkSession:
     session = get_spark("omdb-lakehouse-tests", log_dir=tmp_path_factory.mktemp("spark"))
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def connect_server(tmp_path_factory: pytest.TempPathFactory) -> ConnectServer:
+    server = start_guarded_server(tmp_path_factory.mktemp("connect"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _connect_session(connect_server: ConnectServer) -> SparkSession:
+    session = connect_session(connect_server.url)
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def connect_spark(_connect_session: SparkSession, monkeypatch) -> SparkSession:
+    """A Spark Connect session, with this process in Connect mode for the test."""
+    monkeypatch.setenv(CONNECT_MODE_ENV, "1")
+    return _connect_session
+
+
+@pytest.fixture(params=RUNTIMES)
+def any_spark(request: pytest.FixtureRequest) -> SparkSession:
+    """The test runs twice: on local Spark, then over Spark Connect."""
+    return request.getfixturevalue("spark" if request.param == "local" else "connect_spark")
 
 
 @pytest.fixture

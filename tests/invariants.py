@@ -116,12 +116,9 @@ def gold_counts(spark: SparkSession, config: PipelineConfig) -> dict[tuple[int, 
 
 def table_versions(spark: SparkSession, config: PipelineConfig) -> dict[str, int]:
     """The current Delta version of every pipeline table."""
-    from streaming.tables import delta_table
+    from streaming.tables import table_version
 
-    return {
-        ref.key: delta_table(spark, ref).history(1).first()["version"]
-        for ref in config.all_tables()
-    }
+    return {ref.key: table_version(spark, ref) for ref in config.all_tables()}
 
 
 # Data files a commit added, by operation: appends and streaming appends, or MERGE.
@@ -130,14 +127,14 @@ _ADDED_FILES = ("numFiles", "numAddedFiles", "numTargetFilesAdded")
 
 def files_per_commit(spark: SparkSession, config: PipelineConfig) -> dict[str, list[int]]:
     """Per table, the data files each commit after CREATE added, oldest first."""
-    from streaming.tables import delta_table
+    from streaming.tables import history
 
     out = {}
     for ref in config.all_tables():
-        history = delta_table(spark, ref).history().orderBy("version").collect()
+        commits = history(spark, ref).orderBy("version").collect()
         out[ref.key] = [
             next((int(metrics[k]) for k in _ADDED_FILES if k in metrics), 0)
-            for metrics in (dict(row["operationMetrics"] or {}) for row in history)
+            for metrics in (dict(row["operationMetrics"] or {}) for row in commits)
             if metrics
         ]
     return out

@@ -19,12 +19,37 @@ def with_count_delta(changes_df: DataFrame) -> DataFrame:
 
 
 def aggregate_release_deltas(deltas_df: DataFrame) -> DataFrame:
-    """Net count change per gold key; keys whose changes cancel out are dropped."""
+    """Net count change per gold key, with the newest silver version (``_commit_version``)
+    behind it as ``_silver_version``; keys whose changes cancel out are dropped."""
     return (
         deltas_df.where(F.col("release_year").isNotNull() & F.col("media_type").isNotNull())
         .groupBy(*GOLD_KEYS)
-        .agg(F.sum("count_delta").cast("long").alias("count_delta"))
+        .agg(
+            F.sum("count_delta").cast("long").alias("count_delta"),
+            F.max("_commit_version").cast("long").alias("_silver_version"),
+        )
         .where(F.col("count_delta") != 0)
+    )
+
+
+def filter_unapplied_deltas(deltas_df: DataFrame, gold_df: DataFrame) -> DataFrame:
+    """Count changes gold has not applied yet: from a silver version newer than the row's
+    ``_silver_version``, or a positive count for a key gold does not hold.
+
+    A replayed batch is left with nothing, so its MERGE commits nothing.
+    """
+    current_df = gold_df.select(
+        *GOLD_KEYS,
+        F.coalesce("_silver_version", F.lit(-1)).alias("_applied_version"),
+        F.lit(True).alias("_exists"),
+    )
+    return (
+        deltas_df.join(current_df, list(GOLD_KEYS), "left")
+        .where(
+            (F.col("_exists").isNull() & (F.col("count_delta") > 0))
+            | (F.col("_silver_version") > F.col("_applied_version"))
+        )
+        .select(*deltas_df.columns)
     )
 
 

@@ -148,6 +148,29 @@ def deduplicate_titles(valid_df: DataFrame) -> DataFrame:
     )
 
 
+def filter_changing_titles(titles_df: DataFrame, silver_df: DataFrame) -> DataFrame:
+    """Titles that change silver: new ones, newer observations, or an earlier first sighting.
+
+    What is left out (an older or the same observation, as in a replayed batch) would
+    change no row: leaving it out of the MERGE keeps a replay from committing anything.
+    """
+    current_df = silver_df.select(
+        "imdb_id",
+        F.col("last_seen_at").alias("_current_last_seen_at"),
+        F.col("first_seen_at").alias("_current_first_seen_at"),
+        F.lit(True).alias("_exists"),
+    )
+    return (
+        titles_df.join(current_df, "imdb_id", "left")
+        .where(
+            F.col("_exists").isNull()
+            | (F.col("last_seen_at") > F.col("_current_last_seen_at"))
+            | (F.col("first_seen_at") < F.col("_current_first_seen_at"))
+        )
+        .select(*titles_df.columns)
+    )
+
+
 def to_quarantine_records(invalid_df: DataFrame) -> DataFrame:
     """Failed search results as quarantine rows: the rule names and the record as JSON."""
     record = F.to_json(F.struct("Title", "Year", "imdbID", "Type", "Poster"))

@@ -27,7 +27,7 @@ from checkpoints_config import PipelineConfig, Trigger, local
 from streaming.runner import run_available_now, run_continuous
 from streaming.session import get_spark
 from streaming.streams import LANDING_FILE_OPTIONS, as_landed_files
-from streaming.tables import delta_table
+from streaming.tables import history, table_version
 from streaming.transforms import gold as gold_transforms
 from streaming.transforms import silver as silver_transforms
 from streaming.transforms.bronze import with_parsed_envelope
@@ -54,10 +54,9 @@ def table_stats(spark, config: PipelineConfig) -> dict[str, dict]:
     added = files_per_commit(spark, config)
     stats = {}
     for ref in config.all_tables():
-        table = delta_table(spark, ref)
         stats[ref.name] = {
-            "version": table.history(1).first()["version"],
-            "files": table.detail().first()["numFiles"],
+            "version": table_version(spark, ref),
+            "files": spark.sql(f"DESCRIBE DETAIL {ref.sql_name}").first()["numFiles"],
             "max_files_per_commit": max(added[ref.key], default=0),
         }
     return stats
@@ -176,9 +175,9 @@ def trickle(
         raise errors[0]
     gate(spark, config)
     # Freshness: the first gold commit whose total covers the i-th file, minus its landing.
-    gold = delta_table(spark, config.table("gold"))
     commits = sorted(
-        (row["version"], row["timestamp"].timestamp()) for row in gold.history().collect()
+        (row["version"], row["timestamp"].timestamp())
+        for row in history(spark, config.table("gold")).collect()
     )
     totals = []
     for version, stamp in commits:

@@ -41,7 +41,8 @@ def land_fixture_pages(landing) -> None:
     landing.raw('{"envelope_version": 1, "source": "omdb", "respo')  # truncated
 
 
-def test_available_now_meets_the_invariants(spark, config, landing):
+def test_available_now_meets_the_invariants(any_spark, config, landing):
+    spark = any_spark
     land_fixture_pages(landing)
 
     run_available_now(spark, config)
@@ -54,7 +55,8 @@ def test_available_now_meets_the_invariants(spark, config, landing):
     assert (series.release_year, series.end_year, series.media_type) == (2021, None, "series")
 
 
-def test_second_run_with_nothing_new_changes_no_table(spark, config, landing):
+def test_second_run_with_nothing_new_changes_no_table(any_spark, config, landing):
+    spark = any_spark
     land_fixture_pages(landing)
     run_available_now(spark, config)
     before = table_versions(spark, config)
@@ -65,7 +67,8 @@ def test_second_run_with_nothing_new_changes_no_table(spark, config, landing):
     assert_invariants(spark, config)
 
 
-def test_newer_observation_moves_one_count_and_stale_one_is_ignored(spark, config, landing):
+def test_newer_observation_moves_one_count_and_stale_one_is_ignored(any_spark, config, landing):
+    spark = any_spark
     land_fixture_pages(landing)
     run_available_now(spark, config)
     gold_before = gold_counts(spark, config)

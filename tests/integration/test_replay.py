@@ -1,12 +1,17 @@
-"""Replaying a micro-batch with the same batch id changes nothing (Delta idempotent writes)."""
+"""Replaying a micro-batch changes nothing: the writes are idempotent by their data.
+
+Each test runs on local Spark and over Spark Connect.
+"""
 
 from __future__ import annotations
 
 import pytest
+from pyspark.sql import functions as F
 
 from streaming.runner import run_available_now
-from streaming.streams import GoldBatchWriter, SilverBatchWriter
 from streaming.tables import read_table
+from streaming.writers import GoldBatchWriter, SilverBatchWriter
+from tests.conf_guard import MARK
 from tests.invariants import assert_invariants, gold_counts, table_versions
 from tests.pages import item
 
@@ -14,7 +19,7 @@ pytestmark = pytest.mark.spark
 
 
 @pytest.fixture
-def ran(spark, config, landing):
+def ran(any_spark, config, landing):
     landing.page(
         [
             item("tt0076759", "Star Wars", "1977"),
@@ -23,7 +28,7 @@ def ran(spark, config, landing):
             item("bad", "Bad id", "1999"),
         ]
     )
-    run_available_now(spark, config)
+    run_available_now(any_spark, config)
     return config
 
 
@@ -37,7 +42,8 @@ def silver_changes(spark, config):
     )
 
 
-def test_replaying_a_gold_batch_does_not_double_count(spark, ran):
+def test_replaying_a_gold_batch_does_not_double_count(any_spark, ran):
+    spark = any_spark
     changes = silver_changes(spark, ran)
     before = gold_counts(spark, ran)
     versions = table_versions(spark, ran)
@@ -49,9 +55,11 @@ def test_replaying_a_gold_batch_does_not_double_count(spark, ran):
     assert_invariants(spark, ran)
 
 
-def test_the_same_changes_under_a_new_batch_id_are_applied(spark, ran):
-    # The counter-test: without the (app id, batch id) guard the replay would count twice.
-    changes = silver_changes(spark, ran)
+def test_the_same_changes_from_a_newer_silver_version_are_applied(any_spark, ran):
+    spark = any_spark
+    # The counter-test: without the guard on each row's silver version the replay
+    # would count twice.
+    changes = silver_changes(spark, ran).withColumn("_commit_version", F.lit(10**6))
     before = gold_counts(spark, ran)
 
     GoldBatchWriter(ran)(changes, 1)
@@ -59,11 +67,33 @@ def test_the_same_changes_under_a_new_batch_id_are_applied(spark, ran):
     assert gold_counts(spark, ran) == {key: 2 * count for key, count in before.items()}
 
 
-def test_replaying_a_silver_batch_changes_no_table(spark, ran):
+def test_replaying_a_silver_batch_changes_no_table(any_spark, ran):
+    spark = any_spark
     bronze = read_table(spark, ran.table("bronze"))
     versions = table_versions(spark, ran)
 
-    SilverBatchWriter(ran)(bronze, 0)
+    SilverBatchWriter.on_driver(spark, ran)(bronze, 0)
 
     assert table_versions(spark, ran) == versions
     assert_invariants(spark, ran)
+
+
+def test_the_conf_guard_trips_inside_foreach_batch_on_the_server(connect_spark, tmp_path):
+    # The guard that keeps the pipeline serverless-safe must itself work where
+    # foreachBatch runs: in the Connect server's Python workers, not in this process.
+    def sets_a_txn_conf(batch_df, batch_id):
+        batch_df.sparkSession.conf.set("spark.databricks.delta.write.txnAppId", "x")
+
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "one.txt").write_text("one line\n")
+    query = (
+        connect_spark.readStream.format("text")
+        .load(str(source))
+        .writeStream.foreachBatch(sets_a_txn_conf)
+        .option("checkpointLocation", str(tmp_path / "checkpoint"))
+        .trigger(availableNow=True)
+        .start()
+    )
+    with pytest.raises(Exception, match=MARK):
+        query.awaitTermination()

@@ -11,7 +11,10 @@ pytestmark = pytest.mark.spark
 
 
 def changes(spark, rows):
-    return spark.createDataFrame(rows, "release_year int, media_type string, _change_type string")
+    return spark.createDataFrame(
+        [(*row, 1) if len(row) == 3 else row for row in rows],
+        "release_year int, media_type string, _change_type string, _commit_version long",
+    )
 
 
 def test_with_count_delta_signs_each_change_type(spark):
@@ -34,9 +37,9 @@ def test_aggregate_release_deltas_nets_out_and_drops_zeros_and_nulls(spark):
         changes(
             spark,
             [
-                (2000, "movie", "insert"),
-                (2000, "movie", "insert"),
-                (2000, "movie", "update_preimage"),
+                (2000, "movie", "insert", 3),
+                (2000, "movie", "insert", 5),
+                (2000, "movie", "update_preimage", 4),
                 (2001, "series", "update_preimage"),
                 (2001, "series", "update_postimage"),  # unchanged key: cancels out
                 (None, "movie", "insert"),
@@ -46,11 +49,47 @@ def test_aggregate_release_deltas_nets_out_and_drops_zeros_and_nulls(spark):
         )
     )
     expected = spark.createDataFrame(
-        [(2000, "movie", 1), (1990, "game", -1)],
-        "release_year int, media_type string, count_delta long",
+        [(2000, "movie", 1, 5), (1990, "game", -1, 1)],
+        "release_year int, media_type string, count_delta long, _silver_version long",
     )
     assert_df_equality(
         gold.aggregate_release_deltas(df), expected, ignore_row_order=True, ignore_nullable=True
+    )
+
+
+DELTAS = "release_year int, media_type string, count_delta long, _silver_version long"
+
+
+def test_filter_unapplied_deltas_skips_versions_gold_has_applied(spark):
+    gold_df = spark.createDataFrame(
+        [(2000, "movie", 3, 7), (2001, "movie", 1, 9), (2002, "game", 2, None)],
+        "release_year int, media_type string, total_releases long, _silver_version long",
+    )
+    deltas = spark.createDataFrame(
+        [
+            (2000, "movie", 1, 8),  # newer than the row's version: applied
+            (2001, "movie", -1, 9),  # the row's own version again (a replay): skipped
+            (2002, "game", 1, 0),  # a row written before versions were kept: applied
+            (2003, "series", 2, 9),  # a new key: inserted
+            (2004, "series", -1, 9),  # a key gold no longer holds (deleted by a replay)
+            (None, "movie", 1, 9),  # a null key never matches a row
+        ],
+        DELTAS,
+    )
+    expected = spark.createDataFrame(
+        [
+            (2000, "movie", 1, 8),
+            (2002, "game", 1, 0),
+            (2003, "series", 2, 9),
+            (None, "movie", 1, 9),
+        ],
+        DELTAS,
+    )
+    assert_df_equality(
+        gold.filter_unapplied_deltas(deltas, gold_df),
+        expected,
+        ignore_row_order=True,
+        ignore_nullable=True,
     )
 
 

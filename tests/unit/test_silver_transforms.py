@@ -208,3 +208,41 @@ def test_rule_counts_on_an_empty_batch_are_zero(spark):
     bronze = spark.createDataFrame([], "_corrupt_reason string")
     counts = silver.rule_counts(checked, bronze)
     assert counts == [(rule.name, 0, 0) for rule in silver.RULES] + [(silver.PAGE_RULE, 0, 0)]
+
+
+def test_filter_changing_titles_keeps_only_what_would_change_silver(spark):
+    t = [dt.datetime(2026, 1, day) for day in range(1, 6)]
+    columns = "imdb_id string, first_seen_at timestamp, last_seen_at timestamp, movie_title string"
+    silver_df = spark.createDataFrame(
+        [
+            ("tt0000001", t[1], t[3], "A"),
+            ("tt0000002", t[1], t[3], "B"),
+            ("tt0000003", t[1], t[3], "C"),
+        ],
+        columns,
+    )
+    titles = spark.createDataFrame(
+        [
+            ("tt0000001", t[1], t[3], "A"),  # the same observation again (a replay): left out
+            ("tt0000002", t[2], t[4], "B2"),  # newer: kept
+            ("tt0000003", t[0], t[2], "C0"),  # older, but seen earlier: kept for first_seen_at
+            ("tt0000004", t[0], t[0], "D"),  # new title: kept
+            ("tt0000005", None, None, None),  # unknown to silver, garbage or not: kept
+        ],
+        columns,
+    )
+    expected = spark.createDataFrame(
+        [
+            ("tt0000002", t[2], t[4], "B2"),
+            ("tt0000003", t[0], t[2], "C0"),
+            ("tt0000004", t[0], t[0], "D"),
+            ("tt0000005", None, None, None),
+        ],
+        columns,
+    )
+    assert_df_equality(
+        silver.filter_changing_titles(titles, silver_df),
+        expected,
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )

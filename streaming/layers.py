@@ -1,0 +1,75 @@
+"""The pipeline's shape, declared once: each layer's source, the tables it writes, how it starts.
+
+The runner starts the layers in this order, ``reset`` empties a layer's tables and the
+ones after it, and ``status`` measures each layer's lag against its source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pyspark.sql import SparkSession
+from pyspark.sql.streaming import StreamingQuery
+
+from checkpoints_config import PipelineConfig
+from checkpoints_config.model import StreamName
+from streaming.errors import LakehouseError
+from streaming.streams import read_landing, read_table_stream, start_stream
+from streaming.transforms.bronze import with_parsed_envelope
+from streaming.writers import GoldBatchWriter, SilverBatchWriter
+
+LANDING = "landing"
+
+
+def start_bronze(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
+    """Landing files → bronze (append-only, exactly once by the Delta sink's log)."""
+    bronze_df = read_landing(spark, config).transform(with_parsed_envelope)
+    return start_stream(bronze_df, config.bronze, sink=config.table("bronze"))
+
+
+def start_silver(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
+    """Bronze appends → silver MERGE, quarantine and DQ metrics."""
+    source = read_table_stream(
+        spark, config.table("bronze"), max_files=config.silver.max_files_per_trigger
+    )
+    writer = SilverBatchWriter.on_driver(spark, config)
+    return start_stream(source, config.silver, foreach_batch=writer)
+
+
+def start_gold(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
+    """Silver's change feed → gold MERGE."""
+    source = read_table_stream(spark, config.table("silver"), change_feed=True)
+    return start_stream(source, config.gold, foreach_batch=GoldBatchWriter(config))
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One stream of the chain: what it reads, which tables it writes, how it starts."""
+
+    name: StreamName
+    source: str  # LANDING, or the key of the table it reads
+    outputs: tuple[str, ...]
+    start: Callable[[SparkSession, PipelineConfig], StreamingQuery]
+
+
+LAYERS: tuple[Layer, ...] = (
+    Layer("bronze", LANDING, ("bronze",), start_bronze),
+    Layer("silver", "bronze", ("silver", "quarantine", "dq_metrics"), start_silver),
+    Layer("gold", "silver", ("gold",), start_gold),
+)
+
+
+def layer(name: str) -> Layer:
+    """The layer called ``name``."""
+    for candidate in LAYERS:
+        if candidate.name == name:
+            return candidate
+    raise LakehouseError(
+        f"stream must be one of {', '.join(item.name for item in LAYERS)}, got {name!r}"
+    )
+
+
+def downstream_of(name: str) -> tuple[Layer, ...]:
+    """Layer ``name`` and every layer fed by it, in order."""
+    return LAYERS[LAYERS.index(layer(name)) :]

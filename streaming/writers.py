@@ -1,0 +1,166 @@
+"""The foreachBatch writers of silver and gold: what each micro-batch writes, exactly once.
+
+Every MERGE is plain SQL over a temporary view of the batch, and is idempotent by its
+data: silver keeps the newest observation per title (an older or replayed one changes
+nothing); each gold row keeps the last silver commit version applied to it
+(``_silver_version``) and a version already applied is skipped. The source of each
+MERGE is first cut to the rows that will change the table, so a replayed batch finds
+nothing to do and commits no version at all. Appends (quarantine, DQ metrics) carry
+Delta's idempotent-write options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from checkpoints_config import PipelineConfig, TableRef
+from streaming.exactly_once import QueryIdentity, append_once, on_serverless, reused
+from streaming.tables import read_table
+from streaming.transforms import gold, silver
+
+_SILVER_UPDATED = [c for c in silver.SILVER_COLUMNS if c != "first_seen_at"]
+_GOLD_INSERTED = (*gold.GOLD_KEYS, "total_releases", "updated_at", "_silver_version")
+
+
+def merge_silver_sql(target: str, source: str) -> str:
+    """MERGE deduplicated titles into silver: a newer observation wins, an older one only
+    lowers ``first_seen_at``; anything else (a replay) changes nothing."""
+    updates = ", ".join(f"{c} = s.{c}" for c in _SILVER_UPDATED)
+    columns = [*silver.SILVER_COLUMNS, "_updated_at"]
+    values = [f"s.{c}" for c in silver.SILVER_COLUMNS] + ["current_timestamp()"]
+    return f"""
+        MERGE INTO {target} t USING {source} s ON t.imdb_id = s.imdb_id
+        WHEN MATCHED AND s.last_seen_at > t.last_seen_at THEN UPDATE SET {updates},
+            first_seen_at = least(t.first_seen_at, s.first_seen_at),
+            _updated_at = current_timestamp()
+        WHEN MATCHED AND s.first_seen_at < t.first_seen_at THEN UPDATE SET
+            first_seen_at = s.first_seen_at, _updated_at = current_timestamp()
+        WHEN NOT MATCHED THEN INSERT ({", ".join(columns)}) VALUES ({", ".join(values)})
+    """
+
+
+def merge_gold_sql(target: str, source: str) -> str:
+    """MERGE net count changes into gold, once per silver version; a count reaching zero
+    deletes its row."""
+    unseen = "s._silver_version > coalesce(t._silver_version, -1)"
+    return f"""
+        MERGE INTO {target} t USING {source} s
+        ON t.release_year = s.release_year AND t.media_type = s.media_type
+        WHEN MATCHED AND {unseen} AND t.total_releases + s.count_delta <= 0 THEN DELETE
+        WHEN MATCHED AND {unseen} THEN UPDATE SET
+            total_releases = t.total_releases + s.count_delta,
+            updated_at = current_timestamp(),
+            _silver_version = s._silver_version
+        WHEN NOT MATCHED AND s.count_delta > 0 THEN INSERT ({", ".join(_GOLD_INSERTED)})
+            VALUES (s.release_year, s.media_type, s.count_delta, current_timestamp(),
+                    s._silver_version)
+    """
+
+
+def merge_changes(
+    updates_df: DataFrame,
+    ref: TableRef,
+    changing: Callable[[DataFrame, DataFrame], DataFrame],
+    merge_sql: Callable[[str, str], str],
+) -> None:
+    """MERGE into ``ref`` the rows of ``updates_df`` that change it.
+
+    Args:
+        updates_df: the batch's rows for the table.
+        ref: the target table.
+        changing: ``(updates_df, current_df) -> rows that change the table``, so that a
+            replay merges nothing (a MERGE whose source is empty commits no version).
+        merge_sql: ``(target, source) -> MERGE statement``, idempotent by its conditions.
+    """
+    spark = updates_df.sparkSession
+    source_df = changing(updates_df, read_table(spark, ref))
+    view = f"_omdb_{ref.key}_merge_source"
+    source_df.createOrReplaceTempView(view)
+    try:
+        spark.sql(merge_sql(ref.sql_name, view))
+    finally:
+        spark.catalog.dropTempView(view)
+
+
+class SilverBatchWriter:
+    """foreachBatch of the silver stream: MERGE titles, quarantine failures, record DQ counts.
+
+    Three writes to three tables, each idempotent: if the batch dies between them, its
+    re-run finds the MERGE already applied, skips the appends already committed, and
+    makes the rest.
+    """
+
+    def __init__(self, config: PipelineConfig, identity: QueryIdentity, *, cache: bool) -> None:
+        self.config = config
+        self.identity = identity
+        self.cache = cache
+
+    @classmethod
+    def on_driver(cls, spark: SparkSession, config: PipelineConfig) -> SilverBatchWriter:
+        """The writer with what only the driver may decide: caching and the query id."""
+        identity = QueryIdentity.read(spark, config.silver.checkpoint_location)
+        return cls(config, identity, cache=not on_serverless())
+
+    def __call__(self, bronze_df: DataFrame, batch_id: int) -> None:
+        spark = bronze_df.sparkSession
+        app_id = self.identity.get(spark)
+        # Read several times below (MERGE, quarantine, counts): read the files once.
+        with reused(bronze_df, self.cache) as pages_df:
+            results_df = pages_df.transform(silver.explode_search_results).transform(
+                silver.clean_search_results
+            )
+            with reused(results_df, self.cache) as checked_df:
+                counts = silver.rule_counts(checked_df, pages_df)
+                self.write_titles(checked_df)
+                if any(failed for _, _, failed in counts):
+                    self.write_quarantine(checked_df, pages_df, app_id, batch_id)
+                self.write_metrics(spark, counts, app_id, batch_id)
+
+    def write_titles(self, checked_df: DataFrame) -> None:
+        titles_df = checked_df.transform(silver.filter_valid_records).transform(
+            silver.deduplicate_titles
+        )
+        merge_changes(
+            titles_df, self.config.table("silver"), silver.filter_changing_titles, merge_silver_sql
+        )
+
+    def write_quarantine(
+        self, checked_df: DataFrame, bronze_df: DataFrame, app_id: str, batch_id: int
+    ) -> None:
+        quarantine_df = (
+            checked_df.transform(silver.filter_invalid_records)
+            .transform(silver.to_quarantine_records)
+            .unionByName(silver.to_quarantined_pages(bronze_df))
+            .withColumn("_batch_id", F.lit(batch_id).cast("long"))
+            .withColumn("_quarantined_at", F.current_timestamp())
+            .coalesce(1)  # a small share of each batch: one file, not one per input split
+        )
+        append_once(quarantine_df, self.config.table("quarantine"), app_id, batch_id)
+
+    def write_metrics(
+        self, spark: SparkSession, counts: list[tuple[str, int, int]], app_id: str, batch_id: int
+    ) -> None:
+        metrics_df = spark.createDataFrame(
+            [("silver", batch_id, rule, passed, failed) for rule, passed, failed in counts],
+            "stream string, batch_id long, rule string, passed long, failed long",
+        ).withColumn("recorded_at", F.current_timestamp())
+        # A handful of rows: one file per batch, not one per default partition.
+        append_once(metrics_df.coalesce(1), self.config.table("dq_metrics"), app_id, batch_id)
+
+
+class GoldBatchWriter:
+    """foreachBatch of the gold stream: apply silver's net changes to the release counts."""
+
+    def __init__(self, config: PipelineConfig) -> None:
+        self.config = config
+
+    def __call__(self, changes_df: DataFrame, batch_id: int) -> None:
+        deltas_df = changes_df.transform(gold.with_count_delta).transform(
+            gold.aggregate_release_deltas
+        )
+        merge_changes(
+            deltas_df, self.config.table("gold"), gold.filter_unapplied_deltas, merge_gold_sql
+        )
