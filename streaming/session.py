@@ -29,6 +29,7 @@ _CONF_DIR = Path(__file__).parent / "conf"
 SCALA_VERSION = "2.13"
 
 REMOTE_ENV = "SPARK_REMOTE"
+EXTRA_CONF_ENV = "OMDB_SPARK_CONF"
 
 # What Databricks serverless lets code set on a session at run time. The pipeline sets
 # nothing else: table behaviour lives in table properties, write behaviour in writer
@@ -139,13 +140,60 @@ def local_confs(log_dir: Path) -> dict[str, str]:
     )
     return {
         "spark.master": os.environ.get("OMDB_SPARK_MASTER", "local[*]"),
-        "spark.jars.packages": delta_maven_coordinate(),
-        "spark.jars.ivySettings": str(_CONF_DIR / "ivysettings.xml"),
+        **delta_jar_confs(),
         "spark.driver.memory": os.environ.get("OMDB_SPARK_DRIVER_MEMORY", "2g"),
         "spark.driver.extraJavaOptions": java_opts,
         "spark.sql.warehouse.dir": str(log_dir / "warehouse"),
         **LOCAL_CONF,
+        **extra_confs(),
     }
+
+
+def extra_confs() -> dict[str, str]:
+    """Local Spark confs from ``$OMDB_SPARK_CONF``: ``key=value`` pairs separated by ``;``."""
+    confs = {}
+    for item in os.environ.get(EXTRA_CONF_ENV, "").split(";"):
+        key, sep, value = item.strip().partition("=")
+        if not item.strip():
+            continue
+        if not sep or not key.strip():
+            raise LakehouseError(
+                f"{EXTRA_CONF_ENV} takes key=value pairs separated by ';', got {item.strip()!r}"
+            )
+        confs[key.strip()] = value.strip()
+    return confs
+
+
+def _jar_list_file() -> Path:
+    return Path.home() / ".cache" / "omdb-lakehouse" / f"{delta_maven_coordinate()}.jars"
+
+
+def delta_jar_confs() -> dict[str, str]:
+    """How Spark gets Delta's jars: the files resolved before, else the Maven coordinate.
+
+    Resolving the coordinate with Ivy costs seconds on every JVM start, even with every
+    jar cached; once a start has resolved them, later starts name the files.
+    """
+    listed = _jar_list_file()
+    if listed.is_file():
+        jars = listed.read_text(encoding="utf-8").split()
+        if jars and all(Path(urllib.parse.urlparse(jar).path).is_file() for jar in jars):
+            return {"spark.jars": ",".join(jars)}
+    return {
+        "spark.jars.packages": delta_maven_coordinate(),
+        "spark.jars.ivySettings": str(_CONF_DIR / "ivysettings.xml"),
+    }
+
+
+def _remember_jars(spark: SparkSession) -> None:
+    """Keep the jar files Ivy resolved for this start, for the next ones."""
+    jars = spark.sparkContext.getConf().get("spark.jars", "")
+    if "delta-spark" not in jars:
+        return
+    listed = _jar_list_file()
+    with contextlib.suppress(OSError):  # a cache only: an unwritable home changes nothing
+        listed.parent.mkdir(parents=True, exist_ok=True)
+        listed.write_text("\n".join(jars.split(",")) + "\n", encoding="utf-8")
 
 
 def _java_option(name: str, value: str) -> str:
@@ -170,6 +218,7 @@ def _start_local(app_name: str, log_dir: Path) -> SparkSession:
             with _jvm_output_to(log_file):
                 spark = _local_builder(app_name, log_dir).getOrCreate()
             spark.sparkContext.setLogLevel("WARN")
+            _remember_jars(spark)
             return spark
         except Exception as exc:  # pyspark raises PySparkRuntimeError(JAVA_GATEWAY_EXITED)
             if attempt == 1 and jars_unresolved(log_file) and fill_maven_cache():

@@ -1,0 +1,36 @@
+"""How a local Spark is configured, before any JVM starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from streaming import session
+from streaming.errors import LakehouseError
+
+
+def test_extra_confs_are_key_value_pairs(monkeypatch):
+    monkeypatch.setenv(session.EXTRA_CONF_ENV, " a.b=1 ; c.d = x=y ;")
+    assert session.extra_confs() == {"a.b": "1", "c.d": "x=y"}
+    monkeypatch.setenv(session.EXTRA_CONF_ENV, "a.b=1;nonsense")
+    with pytest.raises(LakehouseError, match="key=value pairs"):
+        session.extra_confs()
+
+
+def test_delta_jars_are_named_as_files_only_while_every_file_exists(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert "spark.jars.packages" in session.delta_jar_confs()  # nothing resolved yet
+
+    jar = tmp_path / "delta-spark.jar"
+    jar.write_bytes(b"")
+    listed = session._jar_list_file()
+    listed.parent.mkdir(parents=True)
+    listed.write_text(f"file://{jar}\n")
+    assert session.delta_jar_confs() == {"spark.jars": f"file://{jar}"}
+
+    jar.unlink()  # a cleaned cache: back to resolving the coordinate
+    assert "spark.jars.packages" in session.delta_jar_confs()
+
+
+def test_java_options_with_spaces_stay_one_option(tmp_path):
+    confs = session.local_confs(tmp_path / "My Projects" / "logs")
+    assert "'-Dderby.system.home=" in confs["spark.driver.extraJavaOptions"]
