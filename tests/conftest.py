@@ -8,17 +8,26 @@ Everywhere, setting a session conf that serverless refuses fails the test
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from pyspark.sql import SparkSession
 
 from checkpoints_config import PipelineConfig, local
 from streaming.connect_server import ConnectServer
-from streaming.session import get_spark
+from streaming.session import EXTRA_CONF_ENV, get_spark
 from tests import conf_guard
 from tests.connect import CONNECT_MODE_ENV, connect_session, start_guarded_server
 from tests.pages import Landing
 
 conf_guard.install()
+
+# The tests' batches are a few rows: Spark's code generation costs more than it saves
+# there (a quarter of a pipeline run, measured). Subprocesses and the Connect server
+# inherit it; the guarantees do not depend on it.
+os.environ.setdefault(
+    EXTRA_CONF_ENV, "spark.sql.codegen.wholeStage=false;spark.sql.codegen.factoryMode=NO_CODEGEN"
+)
 
 RUNTIMES = ("local", "connect")
 
