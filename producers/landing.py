@@ -152,6 +152,25 @@ class LocalLanding:
         return target
 
 
+def files_api_client(volume_path: str, client=None):
+    """The workspace client for Files-API access under ``volume_path`` (a ``/Volumes/`` path).
+
+    Args:
+        volume_path: where the files go; anything but a volume path is refused.
+        client: a ``WorkspaceClient``; one from the usual SDK configuration by default.
+
+    Raises:
+        ValueError: ``volume_path`` is not under ``/Volumes/``.
+    """
+    if not volume_path.startswith("/Volumes/"):
+        raise ValueError(f"a volume path starts with /Volumes/, got {volume_path!r}")
+    if client is None:
+        from databricks.sdk import WorkspaceClient
+
+        client = WorkspaceClient()
+    return client
+
+
 class VolumeLanding:
     """Lands envelopes in a Unity Catalog volume through the Files API (off Databricks).
 
@@ -161,14 +180,8 @@ class VolumeLanding:
     """
 
     def __init__(self, volume_path: str, client=None) -> None:
-        if not volume_path.startswith("/Volumes/"):
-            raise ValueError(f"a volume path starts with /Volumes/, got {volume_path!r}")
-        if client is None:
-            from databricks.sdk import WorkspaceClient
-
-            client = WorkspaceClient()
+        self.client = files_api_client(volume_path, client)
         self.root = PurePosixPath(volume_path)
-        self.client = client
 
     def write(self, envelope: dict[str, Any], relpath: PurePosixPath) -> str:
         """Upload ``envelope`` as one line of UTF-8 JSON at ``relpath`` under the volume."""

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from producers.landing import files_api_client
+
 
 def body_digest(body: Any) -> str:
     """A stable digest of a response body, to tell an unchanged page from a changed one."""
@@ -55,14 +57,8 @@ class VolumeFile:
     """A small text file in a Unity Catalog volume, through the Files API (off Databricks)."""
 
     def __init__(self, path: str, client=None) -> None:
-        if not path.startswith("/Volumes/"):
-            raise ValueError(f"a volume path starts with /Volumes/, got {path!r}")
-        if client is None:
-            from databricks.sdk import WorkspaceClient
-
-            client = WorkspaceClient()
+        self.client = files_api_client(path, client)
         self.path = path
-        self.client = client
 
     def read(self) -> str | None:
         from databricks.sdk.errors import NotFound

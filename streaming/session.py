@@ -115,16 +115,12 @@ def connect(url: str) -> SparkSession:
     # pyspark's client retries an unreachable server for minutes: ask the port first.
     try:
         socket.create_connection((parsed.hostname, parsed.port or 15002), timeout=5).close()
-    except OSError as exc:
-        raise LakehouseError(
-            f"no Spark Connect server answers at {url} ({REMOTE_ENV}): {exc.strerror or exc}"
-        ) from None
-    try:
         spark = SparkSession.builder.remote(url).getOrCreate()
         spark.sql("SELECT 1").collect()  # the session is lazy: make sure someone answers
     except Exception as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else first_line(exc)
         raise LakehouseError(
-            f"no Spark Connect server answers at {url} ({REMOTE_ENV}): {first_line(exc)}"
+            f"no Spark Connect server answers at {url} ({REMOTE_ENV}): {reason}"
         ) from None
     return spark
 
