@@ -15,6 +15,7 @@ INTERVAL = re.compile(
     r"^\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\s*$"
 )
 _UNIT_NAMES = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours"}
+_MILLIS = {"milliseconds": 1, "seconds": 1_000, "minutes": 60_000, "hours": 3_600_000}
 
 TriggerMode = Literal["available-now", "continuous"]
 StreamName = Literal["bronze", "silver", "gold"]
@@ -41,12 +42,14 @@ def normalize_interval(text: str) -> str:
     if not match:
         raise ConfigError(f"interval must look like 5s, 500ms or 2 minutes, got {text!r}")
     number, unit = match.groups()
-    if float(number) <= 0:
-        raise ConfigError(f"interval must be positive, got {text!r}")
     unit = _UNIT_NAMES.get(unit, unit)
     if not unit.endswith("s"):
         unit += "s"
     unit = {"secs": "seconds", "mins": "minutes"}.get(unit, unit)
+    # Spark counts trigger intervals in whole milliseconds.
+    millis = float(number) * _MILLIS[unit]
+    if millis < 1 or millis != int(millis):
+        raise ConfigError(f"interval must be a whole number of milliseconds >= 1, got {text!r}")
     return f"{number} {unit}"
 
 

@@ -23,10 +23,37 @@ TARGETS = ("local", "dev", "prod")
 _MAX_FILES = {"local": 5000, "dev": 2000, "prod": 10000}
 
 
+_ROOT_PARTS = ("landing", "tables", "checkpoints", "state")
+
+
 def resolve_root(root: str | os.PathLike[str] | None = None) -> Path:
-    """The local root: ``root``, else ``$OMDB_LAKEHOUSE_ROOT``, else ``./.lakehouse``."""
+    """The local root: ``root``, else ``$OMDB_LAKEHOUSE_ROOT``, else ``./.lakehouse``.
+
+    Any folder name works (spaces, unicode, ``[ ] { } * ?``, ``%``, ``#``, ``:``), but a
+    path holding both ``:`` and a glob character, which Spark cannot read literally, is
+    refused, and so is a root inside another root's own folders.
+
+    Raises:
+        ConfigError: either of those.
+    """
     chosen = root if root not in (None, "") else os.environ.get(ROOT_ENV) or DEFAULT_ROOT
-    return Path(chosen).expanduser().resolve()
+    path = Path(chosen).expanduser().resolve()
+    if ":" in str(path) and any(c in str(path) for c in "[]{}*?\\"):
+        # Spark globs such a path (escaped) component by component, and Hadoop cannot
+        # name a component holding ':' on that route.
+        raise ConfigError(
+            f"the root {str(path)!r} holds both ':' and one of []{{}}*?\\, "
+            "which Spark cannot read literally: choose another folder"
+        )
+    for parent in path.parents:
+        if (parent / "state").is_dir() and (parent / "tables").is_dir():
+            inside = path.relative_to(parent).parts[0]
+            if inside in _ROOT_PARTS:
+                raise ConfigError(
+                    f"the root {path} lies inside the {inside} folder of the root {parent}: "
+                    "choose a folder outside it"
+                )
+    return path
 
 
 def landing_dir(root: Path) -> Path:

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from checkpoints_config import PipelineConfig
+from checkpoints_config import ConfigError, PipelineConfig
 from producers.landing import LocalLanding, VolumeLanding
 from producers.ledger import Ledger, LocalFile, VolumeFile
 from producers.offline.server import OFFLINE_KEY, OfflineOmdbServer
@@ -35,6 +35,21 @@ def read_terms(terms: Sequence[str], terms_file: str | None) -> list[str]:
 def _through_files_api(config: PipelineConfig) -> bool:
     # Inside Databricks a volume is a mounted /Volumes path; from a laptop it is not.
     return config.on_unity_catalog and "DATABRICKS_RUNTIME_VERSION" not in os.environ
+
+
+def check_local_folders(config: PipelineConfig) -> None:
+    """Create the landing and state folders of a local target before any request is spent.
+
+    Raises:
+        ConfigError: one of them cannot be created (say, the root is a file).
+    """
+    if _through_files_api(config) or config.on_unity_catalog:
+        return
+    for folder in (config.landing_path, config.state_path):
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create {folder}: {exc.strerror or exc}") from None
 
 
 def landing_for(config: PipelineConfig):
@@ -83,10 +98,16 @@ def run_producer(
     say: Callable[[str], None] = print,
 ) -> ProduceSummary:
     """Land every page of ``searches`` for ``config``'s target; see ``Producer``."""
+    check_local_folders(config)
     ledger = ledger_for(config)
+
+    def waiting(seconds: float) -> None:
+        if seconds >= 1:
+            say(f"  waiting {seconds:.0f} s before retrying (server busy or unreachable)")
+
     with (
         omdb_endpoint(secret_scope, secret_key, say, offline) as (url, key),
-        OmdbClient(key, url) as client,
+        OmdbClient(key, url, on_wait=waiting) as client,
         term_progress(max_requests, lambda: client.requests_sent) as progress,
     ):
         producer = Producer(

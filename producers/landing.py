@@ -14,6 +14,7 @@ import os
 import re
 import unicodedata
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -86,25 +87,103 @@ def landing_relpath(
     )
 
 
+SET_ASIDE = "_set_aside"
+
+
 def _hidden(name: str) -> bool:
     # Spark's file listing (and Auto Loader's) skips these names, files and folders alike.
     return name.startswith((".", "_")) and "=" not in name
+
+
+def _read_by_bronze(name: str) -> bool:
+    return name.endswith(".json") and not _hidden(name)
+
+
+def unreadable_reason(path: Path) -> str | None:
+    """Why bronze must not read ``path`` (a landing entry), or None when it may.
+
+    Landing is a trust boundary: a link could bring in any file the pipeline's user can
+    read, and Spark cannot open a name holding ``:`` (Hadoop reads it as a URI scheme)
+    nor find one that is not UTF-8. The producer's own names never need this.
+    """
+    if path.is_symlink():
+        return "a link (links in landing are not followed)"
+    if ":" in path.name:
+        return "a name with ':' (Spark cannot open it)"
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a name that is not UTF-8 (Spark cannot find it)"
+    return None
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A landing entry moved out of bronze's way, and why."""
+
+    path: Path
+    moved_to: Path
+    reason: str
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, bool]]:
+    """(path, is a folder) of every entry Spark's listing would see under ``root``.
+
+    Links are reported, never followed; hidden folders, and folders bronze must not
+    read (``unreadable_reason``), are not entered.
+    """
+    for folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not _hidden(d)]
+        for name in dirnames:
+            yield Path(folder) / name, True
+        dirnames[:] = [d for d in dirnames if unreadable_reason(Path(folder) / d) is None]
+        for name in filenames:
+            if _read_by_bronze(name):
+                yield Path(folder) / name, False
+
+
+def screen_landing(landing: str | os.PathLike[str]) -> list[SetAside]:
+    """Move every entry bronze must not read (``unreadable_reason``) under ``_set_aside/``.
+
+    ``_set_aside/`` keeps each entry's relative path; Spark's listing skips it (a ``_``
+    name). Nothing else in landing is touched.
+    """
+    root = Path(landing)
+    moved = []
+    for path, _ in _walk(root):
+        reason = unreadable_reason(path)
+        if reason is None or not os.path.lexists(path):
+            continue
+        target = root / SET_ASIDE / path.relative_to(root)
+        while os.path.lexists(target):
+            target = target.with_name(f"{target.name}.{uuid.uuid4().hex[:6]}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(path, target)  # a link is moved itself, never its target
+        moved.append(SetAside(path, target, reason))
+    return moved
+
+
+def set_aside_files(landing: str | os.PathLike[str]) -> list[Path]:
+    """Entries moved aside by ``screen_landing``, for ``status``."""
+    aside = Path(landing) / SET_ASIDE
+    return sorted(p for p in aside.rglob("*") if p.is_symlink() or p.is_file())
 
 
 def landed_files(landing: str | os.PathLike[str]) -> list[Path]:
     """The files bronze reads under a local ``landing`` folder, sorted.
 
     ``*.json`` at any depth, leaving out hidden names and folders (``.`` or ``_``
-    prefix, as Spark's listing does) and zero-byte files, which Spark's scan yields no
-    row for.
+    prefix, as Spark's listing does), zero-byte files, which Spark's scan yields no
+    row for, and what ``screen_landing`` sets aside.
     """
     root = Path(landing)
-    return sorted(
-        path
-        for path in root.rglob("*.json")
-        if not any(_hidden(part) for part in path.relative_to(root).parts)
-        and path.stat().st_size > 0
-    )
+    files = []
+    for path, is_dir in _walk(root):
+        if is_dir or unreadable_reason(path):
+            continue
+        if path.stat().st_size > 0:
+            files.append(path)
+    return sorted(files)
 
 
 def _publish(temp: Path, target: Path) -> None:

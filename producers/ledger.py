@@ -8,10 +8,13 @@ valid, and the next run fetches only what is missing.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,12 +36,16 @@ class SearchState:
     pages: dict[int, str] = field(default_factory=dict)  # page number → body digest
 
 
+class LedgerError(Exception):
+    """The ledger cannot be read; its message says how to go on."""
+
+
 def search_key(term: str, kind: str | None, year: str | None) -> str:
     return json.dumps([term, kind, year], ensure_ascii=False)
 
 
 class LocalFile:
-    """A small text file on a local disk, replaced atomically."""
+    """A small text file on a local disk, replaced atomically, updated under a lock."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -48,9 +55,26 @@ class LocalFile:
 
     def write(self, text: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_name(f".{self.path.name}.tmp")
+        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         temp.write_text(text, encoding="utf-8")
         os.replace(temp, self.path)
+
+    def update(self, change: Callable[[str | None], str]) -> None:
+        """Read, change and write the file while no other process updates it."""
+        with self._locked():
+            self.write(change(self.read()))
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        # Producers running at once each rewrite the whole file: without the lock, the
+        # last one would drop what the others recorded.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(f".{self.path.name}.lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class VolumeFile:
@@ -71,20 +95,34 @@ class VolumeFile:
     def write(self, text: str) -> None:
         self.client.files.upload(self.path, io.BytesIO(text.encode("utf-8")), overwrite=True)
 
+    def update(self, change: Callable[[str | None], str]) -> None:
+        """Read, change and write (a Databricks job runs one producer at a time)."""
+        self.write(change(self.read()))
+
 
 class Ledger:
     """The pages fetched per search, persisted in ``store`` (a path means a local file)."""
 
     def __init__(self, store: LocalFile | VolumeFile | str | os.PathLike[str]) -> None:
         self.store = store if isinstance(store, LocalFile | VolumeFile) else LocalFile(store)
-        self.searches: dict[str, SearchState] = {}
-        text = self.store.read()
-        if text is not None:
-            raw = json.loads(text)
-            for key, value in raw.get("searches", {}).items():
-                self.searches[key] = SearchState(
+        self.searches = self._parse(self.store.read())
+
+    def _parse(self, text: str | None) -> dict[str, SearchState]:
+        if text is None:
+            return {}
+        try:
+            return {
+                key: SearchState(
                     value.get("total_results"), {int(p): d for p, d in value["pages"].items()}
                 )
+                for key, value in json.loads(text).get("searches", {}).items()
+            }
+        except (ValueError, TypeError, KeyError, AttributeError):
+            where = getattr(self.store, "path", "the ledger")
+            raise LedgerError(
+                f"the ledger {where} is damaged: move it aside and run again "
+                "(its pages are fetched again; titles are still counted once)"
+            ) from None
 
     def state(self, term: str, kind: str | None, year: str | None) -> SearchState:
         """What is known of a search (an empty state for a new one)."""
@@ -93,15 +131,20 @@ class Ledger:
     def record(
         self, term: str, kind: str | None, year: str | None, page: int, digest: str, total: int
     ) -> None:
-        """Remember a fetched page and save at once."""
-        state = self.searches.setdefault(search_key(term, kind, year), SearchState())
-        if page == 1 and state.total_results != total:
-            state.pages = {}  # the result set moved: every other page may have shifted
-        state.total_results = total
-        state.pages[page] = digest
-        self.save()
+        """Remember a fetched page and save at once, keeping what other runs recorded since."""
 
-    def save(self) -> None:
+        def change(text: str | None) -> str:
+            self.searches = self._parse(text)
+            state = self.searches.setdefault(search_key(term, kind, year), SearchState())
+            if page == 1 and state.total_results != total:
+                state.pages = {}  # the result set moved: every other page may have shifted
+            state.total_results = total
+            state.pages[page] = digest
+            return self._dump()
+
+        self.store.update(change)
+
+    def _dump(self) -> str:
         data = {
             "version": 1,
             "searches": {
@@ -112,4 +155,4 @@ class Ledger:
                 for key, s in self.searches.items()
             },
         }
-        self.store.write(json.dumps(data, ensure_ascii=False, indent=1))
+        return json.dumps(data, ensure_ascii=False, indent=1)

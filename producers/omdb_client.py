@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +28,9 @@ KEY_ENV = "OMDB_API_KEY"
 AUTH_ERRORS = ("Invalid API key!", "No API key provided.", "Request limit reached!")
 NOT_FOUND = "Movie not found!"
 TOO_MANY_RESULTS = "Too many results."
+
+# A server may ask for any wait; a producer run is not held longer than this per retry.
+MAX_RETRY_AFTER = 60.0
 
 _KEY_IN_URL = re.compile(r"(apikey=)[^&\s'\"]*", re.IGNORECASE)
 
@@ -43,6 +49,56 @@ class OmdbTermError(OmdbError):
 
 class OmdbPageError(OmdbError):
     """One page failed (transport error after retries, HTTP error, a body that is not JSON)."""
+
+
+class OmdbConfigError(OmdbError):
+    """The client cannot be used as configured (an unusable base URL)."""
+
+
+class RequestBudgetSpent(OmdbError):
+    """The run's request budget is spent; retries count against it too."""
+
+
+def check_base_url(url: str) -> str:
+    """``url`` when it is an http(s) URL with a host.
+
+    Raises:
+        OmdbConfigError: anything else, before any request is sent.
+    """
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise OmdbConfigError(f"{URL_ENV} must be an http(s) URL with a host, got {url!r}")
+    return url
+
+
+class _CountedRetry(Retry):
+    """urllib3's retry policy, telling the client of every further attempt and every wait.
+
+    ``on_attempt`` may raise (the budget is spent) before the attempt is sent.
+    """
+
+    on_attempt: Callable[[], None] = staticmethod(lambda: None)
+    on_wait: Callable[[float], None] = staticmethod(lambda _: None)
+
+    def new(self, **kw: Any) -> _CountedRetry:
+        retry = super().new(**kw)
+        retry.on_attempt, retry.on_wait = self.on_attempt, self.on_wait
+        return retry
+
+    def increment(self, *args: Any, **kwargs: Any) -> _CountedRetry:
+        retry = super().increment(*args, **kwargs)  # raises when no attempt is left
+        self.on_attempt()
+        return retry
+
+    def sleep(self, response: Any = None) -> None:
+        seconds = None
+        if self.respect_retry_after_header and response is not None:
+            seconds = self.get_retry_after(response)
+        if seconds is None:
+            seconds = self.get_backoff_time()
+        if seconds > 0:
+            self.on_wait(seconds)
+            time.sleep(seconds)
 
 
 def redact(text: str, key: str | None = None) -> str:
@@ -106,6 +162,10 @@ class OmdbClient:
         timeout: (connect, read) seconds per attempt.
         retries: attempts after the first, for transport errors, 429 and 5xx only.
         backoff: urllib3's backoff factor (doubling sleeps, capped at 30 s).
+        max_requests: requests this client may send, retries included (no limit by default).
+        max_retry_after: the longest a server's ``Retry-After`` is honoured, in seconds.
+        on_wait: told the seconds of every wait before a retry (``Retry-After`` up to
+            ``max_retry_after``, or the backoff).
     """
 
     def __init__(
@@ -116,14 +176,18 @@ class OmdbClient:
         timeout: tuple[float, float] = (5.0, 20.0),
         retries: int = 4,
         backoff: float = 0.5,
+        max_requests: int | None = None,
+        max_retry_after: float = MAX_RETRY_AFTER,
+        on_wait: Callable[[float], None] | None = None,
     ) -> None:
         if not api_key:
             raise OmdbStop("no OMDb API key given")
         self.api_key = api_key
-        self.base_url = base_url
+        self.base_url = check_base_url(base_url)
         self.timeout = timeout
+        self.max_requests = max_requests
         self.requests_sent = 0
-        retry = Retry(
+        retry = _CountedRetry(
             total=retries,
             connect=retries,
             read=retries,
@@ -133,8 +197,12 @@ class OmdbClient:
             backoff_factor=backoff,
             backoff_max=30,
             respect_retry_after_header=True,
+            retry_after_max=max_retry_after,
             raise_on_status=False,
         )
+        retry.on_attempt = self._count_request
+        if on_wait is not None:
+            retry.on_wait = on_wait
         self.session = requests.Session()
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
@@ -142,6 +210,12 @@ class OmdbClient:
         self._log_filter = RedactKeyFilter(api_key)
         for logger in _http_loggers():
             logger.addFilter(self._log_filter)
+
+    def _count_request(self) -> None:
+        """Count one request about to be sent, or refuse it when the budget is spent."""
+        if self.max_requests is not None and self.requests_sent >= self.max_requests:
+            raise RequestBudgetSpent(f"request budget of {self.max_requests} spent")
+        self.requests_sent += 1
 
     def close(self) -> None:
         self.session.close()
@@ -160,6 +234,8 @@ class OmdbClient:
         """One page of ``s=term``; ``Movie not found!`` is an empty page, not an error.
 
         Raises:
+            RequestBudgetSpent: the budget allows no further request (retries included).
+            OmdbConfigError: the base URL cannot be requested.
             OmdbStop: invalid key, no key, or the request limit reached (HTTP 401).
             OmdbTermError: OMDb cannot answer this search (``Too many results.``).
             OmdbPageError: this page failed after retries, or its body is not JSON.
@@ -169,9 +245,11 @@ class OmdbClient:
             params["type"] = kind
         if year:
             params["y"] = year
-        self.requests_sent += 1
+        self._count_request()
         try:
             response = self.session.get(self.base_url, params=params, timeout=self.timeout)
+        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
+            raise OmdbConfigError(f"{URL_ENV} cannot be requested: {type(exc).__name__}") from None
         except requests.RequestException as exc:
             # `from None`: the original exception's text and traceback carry the URL.
             raise OmdbPageError(

@@ -11,7 +11,13 @@ from typing import Protocol
 
 from producers.landing import SearchRequest, build_envelope, landing_relpath
 from producers.ledger import Ledger, body_digest
-from producers.omdb_client import OmdbClient, OmdbPageError, OmdbStop, OmdbTermError
+from producers.omdb_client import (
+    OmdbClient,
+    OmdbPageError,
+    OmdbStop,
+    OmdbTermError,
+    RequestBudgetSpent,
+)
 
 PAGE_SIZE = 10
 OMDB_MAX_PAGE = 100
@@ -49,9 +55,10 @@ class ProduceSummary:
     errors: list[str] = field(default_factory=list)
     stopped: str | None = None  # why the run stopped early (resumable)
 
-
-class BudgetSpent(Exception):
-    """The per-run request budget is used up."""
+    @property
+    def all_failed(self) -> bool:
+        """Pages were asked for and none was answered: nothing landed, nothing confirmed."""
+        return self.failed > 0 and self.landed == 0 and self.unchanged == 0
 
 
 ProgressHook = Callable[[Search, int, int], None]  # (search, pages done, pages total)
@@ -78,6 +85,8 @@ class Producer:
         progress: ProgressHook | None = None,
     ) -> None:
         self.client = client
+        # The client counts every request it sends, retries included, against the budget.
+        self.client.max_requests = max_requests
         self.landing = landing
         self.ledger = ledger
         self.max_pages = max_pages
@@ -98,9 +107,9 @@ class Producer:
                     self.summary.errors.append(str(exc))
         except OmdbStop as exc:
             self.summary.stopped = str(exc)
-        except BudgetSpent:
+        except RequestBudgetSpent:
             self.summary.stopped = (
-                f"request budget of {self.max_requests} spent; run again to go on"
+                f"request budget of {self.max_requests} spent (retries count); run again to go on"
             )
         self.summary.requests = self.client.requests_sent
         return self.summary
@@ -124,8 +133,6 @@ class Producer:
 
     def _fetch(self, search: Search, page: int, known_digest: str | None) -> int | None:
         """Fetch one page, land it if new; returns the search's total results."""
-        if self.client.requests_sent >= self.max_requests:
-            raise BudgetSpent
         fetched_at = datetime.now(timezone.utc)
         try:
             result = self.client.search(search.term, search.kind, search.year, page)

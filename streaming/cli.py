@@ -86,10 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
         "query",
         parents=[common],
         help="run SQL over the tables",
-        description="Run one SQL statement; tables answer to their bare names, e.g. "
-        "SELECT * FROM omdb_releases_gold. Safe while `run` is running.",
+        description="Run one read-only SQL statement (SELECT, WITH, VALUES, DESCRIBE, SHOW, "
+        "EXPLAIN; anything that could write is refused); tables answer to their bare names, "
+        "e.g. SELECT * FROM omdb_releases_gold. Safe while `run` is running.",
     )
-    query.add_argument("sql", help="the SQL statement")
+    query.add_argument(
+        "sql", nargs="?", help="the SQL statement; - (or --file) reads it from standard input"
+    )
+    query.add_argument("--file", metavar="PATH", help="read the SQL statement from this file")
     query.add_argument(
         "--format", choices=FORMATS, default="table", help="output format (default table)"
     )
@@ -216,6 +220,12 @@ def _spark(config: PipelineConfig):
     log_dir = None
     if not config.on_unity_catalog and config.table_root:
         log_dir = Path(config.table_root).parent / "logs"
+        try:
+            log_dir.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            log_dir = None  # a root the user can only read: it can still be read
+        if log_dir is not None and not os.access(log_dir, os.W_OK):
+            log_dir = None
     return get_spark(log_dir=log_dir)
 
 
@@ -231,13 +241,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     spark = _spark(config)
     if config.bronze.trigger.one_shot:
         _say("running bronze → silver → gold (available-now)")
-        run_available_now(spark, config, on_stream_done=_print_stream)
+        run_available_now(spark, config, on_stream_done=_print_stream, say=_say)
         return 0
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     _say(f"running continuously every {config.bronze.trigger.interval}; Ctrl-C stops")
-    summary = run_continuous(spark, config, stop)
+    summary = run_continuous(spark, config, stop, say=_say)
     for stream in summary.streams:
         _print_stream(stream)
     _say("stopped cleanly")
@@ -251,9 +261,29 @@ def _print_stream(stream) -> None:
     )
 
 
+def _statement(args: argparse.Namespace) -> str:
+    """The statement from the argument, ``--file``, or standard input (``-``)."""
+    if args.file and args.sql:
+        raise ConfigError("give the SQL statement as an argument or with --file, not both")
+    if args.file and args.file != "-":
+        try:
+            return Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ConfigError(f"cannot read --file {args.file}: {reason}") from None
+    if args.file == "-" or args.sql == "-":
+        return sys.stdin.read()
+    if args.sql is None:
+        raise ConfigError("give a SQL statement, - to read it from standard input, or --file")
+    return args.sql
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     from streaming.query import format_rows, query_failed, run_sql
+    from streaming.read_only import check_statement
 
+    args.sql = _statement(args)
+    check_statement(args.sql)  # before any engine starts: a refusal costs no JVM
     if args.warehouse:
         from streaming.warehouse import run_on_warehouse
 
@@ -303,7 +333,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_produce(args: argparse.Namespace) -> int:
     from producers.job import read_terms, run_producer
-    from producers.omdb_client import OmdbError
+    from producers.ledger import LedgerError
+    from producers.omdb_client import OmdbConfigError, OmdbError
     from producers.produce import Search
     from producers.progress import summary_line
 
@@ -326,7 +357,9 @@ def cmd_produce(args: argparse.Namespace) -> int:
             secret_key=args.secret_key,
             say=_say,
         )
-    except OmdbError as exc:
+    except OmdbConfigError as exc:
+        raise ConfigError(str(exc)) from None
+    except (OmdbError, LedgerError) as exc:
         raise LakehouseError(str(exc)) from None
     for error in summary.errors:
         _say(f"  failed: {error}")
@@ -334,6 +367,9 @@ def cmd_produce(args: argparse.Namespace) -> int:
     if summary.stopped:
         _say(f"stopped early: {summary.stopped}; run the same command again to resume")
         return 3
+    if summary.all_failed:
+        # A scheduled job must not report success for a run that landed nothing.
+        raise LakehouseError(f"no page was answered; the first failure: {summary.errors[0]}")
     return 0
 
 
@@ -382,7 +418,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _say(summary_line(summary))
     spark = _spark(config)
     _say("running bronze → silver → gold (available-now)")
-    run_available_now(spark, config, on_stream_done=_print_stream)
+    run_available_now(spark, config, on_stream_done=_print_stream, say=_say)
     df = run_sql(
         spark,
         config,

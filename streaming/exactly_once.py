@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pyspark.sql import DataFrame, SparkSession
 
 from checkpoints_config import TableRef
+from streaming.streams import literal_path
 
 
 def on_serverless() -> bool:
@@ -34,7 +35,7 @@ def checkpoint_query_id(spark: SparkSession, checkpoint_location: str) -> str | 
     """
     path = f"{checkpoint_location.rstrip('/')}/metadata"
     try:
-        line = spark.read.text(path).first()
+        line = spark.read.text(literal_path(path)).first()
     except Exception as exc:  # PATH_NOT_FOUND: the query never started with this checkpoint
         if "PATH_NOT_FOUND" in str(exc) or "does not exist" in str(exc):
             return None

@@ -13,7 +13,8 @@ from typing import Any
 
 from checkpoints_config import PipelineConfig
 from streaming.errors import LakehouseError
-from streaming.query import check_statement, query_failed
+from streaming.query import query_failed
+from streaming.read_only import check_statement
 from streaming.tables import has_commits
 
 

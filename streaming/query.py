@@ -15,6 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from checkpoints_config import PipelineConfig
 from streaming.errors import LakehouseError, first_line
+from streaming.read_only import check_statement
 from streaming.tables import table_exists
 
 FORMATS = ("table", "csv", "json")
@@ -43,7 +44,8 @@ def run_sql(spark: SparkSession, config: PipelineConfig, statement: str) -> Data
     """Run ``statement`` with the tables registered under their bare names.
 
     Raises:
-        LakehouseError: the statement is empty or Spark rejects it (message in one line).
+        ConfigError: the statement is empty or could write (``check_statement``).
+        LakehouseError: Spark rejects it (message in one line).
     """
     check_statement(statement)
     available = register_tables(spark, config)
@@ -51,12 +53,6 @@ def run_sql(spark: SparkSession, config: PipelineConfig, statement: str) -> Data
         return spark.sql(statement)
     except PySparkException as exc:
         raise query_failed(exc, tables_exist=bool(available)) from exc
-
-
-def check_statement(statement: str) -> None:
-    """Refuse an empty statement before any engine sees it."""
-    if not statement.strip():
-        raise LakehouseError("the SQL statement is empty")
 
 
 def query_failed(error: BaseException, *, tables_exist: bool = True) -> LakehouseError:

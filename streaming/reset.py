@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from pyspark.sql import SparkSession
 from checkpoints_config import PipelineConfig
 from streaming.errors import LakehouseError
 from streaming.layers import LAYERS, downstream_of
+from streaming.layers import layer as layer_named
 from streaming.lock import pipeline_lock
 from streaming.tables import empty_table, read_table, table_exists
 
@@ -44,17 +47,61 @@ def reset_stream(spark: SparkSession, config: PipelineConfig, stream: str) -> li
 
     The next ``run`` rebuilds them from the layer below (bronze from the landing files,
     which are never touched). Returns what was reset, for the user.
+
+    Crash-safe: the reset is recorded under the root before anything changes and the
+    record is removed only once all is done, so a reset interrupted at any point is
+    completed by the next ``run`` (``finish_interrupted_reset``), never taken for a
+    pipeline whose tables are simply empty.
     """
-    done = []
+    layer_named(stream)  # an unknown name fails before anything changes
     with pipeline_lock(config, "reset"):
-        for layer in downstream_of(stream):
-            for key in layer.outputs:
-                ref = config.table(key)
-                if table_exists(spark, ref):
-                    empty_table(spark, ref)
-                    done.append(f"emptied {ref.name}")
-            checkpoint = Path(config.stream(layer.name).checkpoint_location)
-            if checkpoint.exists():
-                shutil.rmtree(checkpoint)
-                done.append(f"removed the {layer.name} checkpoint")
+        _write_pending(config, stream)
+        return _reset(spark, config, stream)
+
+
+def finish_interrupted_reset(spark: SparkSession, config: PipelineConfig) -> list[str]:
+    """Complete a reset that was interrupted, if one was; returns what it did."""
+    pending = _pending_file(config)
+    if pending is None or not pending.exists():
+        return []
+    try:
+        stream = json.loads(pending.read_text(encoding="utf-8"))["stream"]
+        layer_named(stream)
+    except (ValueError, KeyError, TypeError, LakehouseError):
+        raise LakehouseError(
+            f"{pending} records an interrupted reset but cannot be read: run "
+            "`omdb-lakehouse reset --stream bronze` to rebuild every layer"
+        ) from None
+    return [f"completing an interrupted reset from {stream}", *_reset(spark, config, stream)]
+
+
+def _reset(spark: SparkSession, config: PipelineConfig, stream: str) -> list[str]:
+    done = []
+    for item in downstream_of(stream):
+        for key in item.outputs:
+            ref = config.table(key)
+            if table_exists(spark, ref):
+                empty_table(spark, ref)
+                done.append(f"emptied {ref.name}")
+        checkpoint = Path(config.stream(item.name).checkpoint_location)
+        if checkpoint.exists():
+            shutil.rmtree(checkpoint)
+            done.append(f"removed the {item.name} checkpoint")
+    pending = _pending_file(config)
+    if pending is not None:
+        pending.unlink(missing_ok=True)
     return done
+
+
+def _pending_file(config: PipelineConfig) -> Path | None:
+    return Path(config.state_path) / "reset-pending.json" if config.state_path else None
+
+
+def _write_pending(config: PipelineConfig, stream: str) -> None:
+    pending = _pending_file(config)
+    if pending is None:
+        return
+    pending.parent.mkdir(parents=True, exist_ok=True)
+    temp = pending.with_name(f".{pending.name}.tmp")
+    temp.write_text(json.dumps({"stream": stream}), encoding="utf-8")
+    os.replace(temp, pending)  # a reset interrupted even here leaves a whole record or none

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +13,18 @@ from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import PipelineConfig
+from producers.landing import screen_landing
 from streaming.errors import LakehouseError, first_line
 from streaming.layers import LAYERS
 from streaming.lock import pipeline_lock
-from streaming.reset import check_checkpoints
+from streaming.reset import check_checkpoints, finish_interrupted_reset
 from streaming.tables import ensure_tables
+
+Say = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
 
 
 @dataclass
@@ -55,15 +63,24 @@ def check_landing(config: PipelineConfig) -> None:
         )
 
 
+def screen(config: PipelineConfig, say: Say) -> None:
+    """Set aside the local landing entries bronze must not read, telling the user of each."""
+    if config.on_unity_catalog:
+        return  # volumes hold no links, and only the producer writes there
+    for item in screen_landing(config.landing_path):
+        say(f"set aside {item.path}: {item.reason}; moved to {item.moved_to}")
+
+
 def run_available_now(
     spark: SparkSession,
     config: PipelineConfig,
     on_stream_done: Callable[[StreamSummary], None] | None = None,
+    say: Say = _quiet,
 ) -> RunSummary:
     """Catch every layer up with what has landed, one layer after the other, then stop."""
     check_landing(config)
     with pipeline_lock(config):
-        prepare(spark, config)
+        prepare(spark, config, say)
         summary = RunSummary()
         for layer in LAYERS:
             query = layer.start(spark, config)
@@ -81,8 +98,11 @@ def run_available_now(
         return summary
 
 
-def prepare(spark: SparkSession, config: PipelineConfig) -> None:
-    """Refuse to start over a lost checkpoint; create missing tables."""
+def prepare(spark: SparkSession, config: PipelineConfig, say: Say = _quiet) -> None:
+    """Finish an interrupted reset, refuse to start over a lost checkpoint, create tables."""
+    for line in finish_interrupted_reset(spark, config):
+        say(line)
+    screen(config, say)
     # In this order, a table about to be created is not read to learn it is empty
     # (five Spark reads, seconds, on every new root).
     check_checkpoints(spark, config)
@@ -94,16 +114,20 @@ def run_continuous(
     config: PipelineConfig,
     stop: threading.Event,
     poll_seconds: float = 0.5,
+    say: Say = _quiet,
+    screen_seconds: float = 2.0,
 ) -> RunSummary:
     """Run all three layers as always-on micro-batches until ``stop`` is set.
 
     A query that fails stops the others and raises; stopping is clean: a batch cut
     short is re-run from its checkpoint next time, and its writes are idempotent.
+    Landing is screened every ``screen_seconds`` for entries bronze must not read.
     """
     check_landing(config)
     queries: dict[str, StreamingQuery] = {}
     with pipeline_lock(config):
-        prepare(spark, config)
+        prepare(spark, config, say)
+        screened = time.monotonic()
         try:
             for layer in LAYERS:
                 queries[layer.name] = layer.start(spark, config)
@@ -114,6 +138,9 @@ def run_continuous(
                         raise LakehouseError(
                             f"the {name} stream failed: {first_line(error) if error else 'stopped'}"
                         )
+                if time.monotonic() - screened >= screen_seconds:
+                    screen(config, say)
+                    screened = time.monotonic()
                 stop.wait(poll_seconds)
         finally:
             for query in queries.values():

@@ -11,7 +11,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from checkpoints_config import PipelineConfig
-from producers.landing import landed_files
+from producers.landing import SET_ASIDE, landed_files, set_aside_files
 from streaming.layers import LANDING, layer
 from streaming.tables import history, read_table, table_exists
 
@@ -111,7 +111,9 @@ def _lag(
         if not landing.is_dir():
             return "landing folder missing"
         pending = len(landed_files(landing)) - (tables["bronze"].rows or 0)
-        return f"{max(pending, 0)} files pending"
+        aside = len(set_aside_files(landing))
+        aside_note = f", {aside} set aside in {SET_ASIDE}/ (not read)" if aside else ""
+        return f"{max(pending, 0)} files pending{aside_note}"
     offset = _source_offset(checkpoint, batch)
     source_version = tables[source].version
     if offset is None or source_version is None:

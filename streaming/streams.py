@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from pyspark.sql import DataFrame, SparkSession
@@ -11,6 +12,18 @@ from pyspark.sql.streaming import StreamingQuery
 from checkpoints_config import PipelineConfig, StreamConfig, TableRef
 
 BatchFunction = Callable[[DataFrame, int], None]
+
+_GLOB_CHARS = re.compile(r"([\\\[\]{}*?])")
+
+
+def literal_path(path: str) -> str:
+    """``path`` as Spark's file sources read it literally: glob characters escaped.
+
+    The file sources expand ``[ ] { } * ?`` in the path they are given, so a folder
+    named ``runs [2026]`` would be read as a pattern and match nothing.
+    """
+    return _GLOB_CHARS.sub(r"\\\1", path)
+
 
 # Each landed file whole, as one row; any depth of folders; only the contract's names.
 LANDING_FILE_OPTIONS = {
@@ -27,6 +40,7 @@ def read_landing(spark: SparkSession, config: PipelineConfig) -> DataFrame:
     read whole as text so bronze keeps each one byte for byte.
     """
     stream = config.bronze
+    landing = literal_path(config.landing_path)
     if config.use_auto_loader:
         reader = (
             spark.readStream.format("cloudFiles")
@@ -36,11 +50,11 @@ def read_landing(spark: SparkSession, config: PipelineConfig) -> DataFrame:
         )
         if stream.max_files_per_trigger:
             reader = reader.option("cloudFiles.maxFilesPerTrigger", stream.max_files_per_trigger)
-        return as_landed_files(reader.options(**LANDING_FILE_OPTIONS).load(config.landing_path))
+        return as_landed_files(reader.options(**LANDING_FILE_OPTIONS).load(landing))
     reader = spark.readStream.format("text")
     if stream.max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", stream.max_files_per_trigger)
-    files_df = reader.options(**LANDING_FILE_OPTIONS).load(config.landing_path)
+    files_df = reader.options(**LANDING_FILE_OPTIONS).load(landing)
     # Small files are packed into read splits whose count Spark only loosely bounds
     # (3 for a 5,000-file batch on 2 cores): at most one bronze file per shuffle
     # partition per batch keeps the table's file count in step with its commits.

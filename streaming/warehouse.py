@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from streaming.errors import LakehouseError
+from streaming.read_only import check_statement
 
 _INTEGER_TYPES = {"BYTE", "SHORT", "INT", "LONG"}
 _FLOAT_TYPES = {"FLOAT", "DOUBLE", "DECIMAL"}
@@ -40,8 +41,10 @@ def run_on_warehouse(
     ``catalog`` and ``schema`` let the statement use bare table names.
 
     Raises:
+        ConfigError: the statement is empty or could write (``check_statement``).
         LakehouseError: the statement failed, was canceled, or did not finish in time.
     """
+    check_statement(statement)
     from databricks.sdk.service.sql import (
         Disposition,
         ExecuteStatementRequestOnWaitTimeout,

@@ -10,7 +10,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -54,18 +54,26 @@ def clean_result(result: dict) -> dict | None:
     }
 
 
+def _trusted_until() -> datetime:
+    """The latest ``fetched_at`` bronze trusts: its ingestion time (at most now) plus the skew."""
+    return datetime.now(timezone.utc) + timedelta(minutes=5)
+
+
 def ground_truth(landing_path: str | Path) -> Truth:
     """What the tables must hold after every landed file has flowed through."""
     truth = Truth()
     newest: dict[str, tuple[str, str]] = {}
     for path in landed_files(landing_path):
         try:
-            envelope = json.loads(path.read_text("utf-8"))
+            envelope = json.loads(path.read_text("utf-8"))  # not UTF-8: a ValueError
             fetched_at = datetime.fromisoformat(envelope["fetched_at"].replace("Z", "+00:00"))
             response = envelope["response"]
-            envelope["source"], envelope["endpoint"]
             results = response.get("Search") or []
         except (ValueError, KeyError, TypeError, AttributeError):
+            truth.corrupt_pages += 1
+            continue
+        well_formed = envelope.get("source") and envelope.get("endpoint")
+        if not well_formed or fetched_at > _trusted_until():
             truth.corrupt_pages += 1
             continue
         for result in results:

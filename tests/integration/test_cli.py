@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -180,3 +181,19 @@ def test_an_unexpected_error_is_one_line_unless_debugging(tmp_path, monkeypatch,
     monkeypatch.setenv("OMDB_LAKEHOUSE_DEBUG", "1")
     with pytest.raises(RuntimeError, match="disk on fire"):
         main(["status", "--root", str(tmp_path)])
+
+
+def test_read_only_commands_work_where_the_root_takes_no_logs(demo_root, tmp_path, capsys):
+    # A root the user can only read: its logs folder cannot be made (a file holds its name).
+    root = tmp_path / "read-only"
+    shutil.copytree(demo_root, root, ignore=shutil.ignore_patterns("logs"))
+    (root / "logs").write_text("not a folder")
+    sql = "SELECT sum(total_releases) AS n FROM omdb_releases_gold"
+
+    assert main(["query", sql, "--format", "csv", "--root", str(root)]) == 0
+    assert main(["status", "--root", str(root), "--format", "json"]) == 0
+    assert main(["report", "--root", str(root), "--out", str(tmp_path / "elsewhere")]) == 0
+
+    out = capsys.readouterr().out
+    assert int(out.splitlines()[1]) > 0 and '"streams"' in out
+    assert (tmp_path / "elsewhere").is_dir()

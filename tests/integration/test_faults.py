@@ -128,6 +128,9 @@ def test_bad_files_do_not_stop_the_stream(any_spark, config, landing):
     landing.raw(" \n", name="p-5.json")
     landing.raw('{"title": "not an envelope"}', name="p-3.json")
     landing.raw(b"\xff\xfe\x00garbage", name="p-4.json")
+    latin1 = landing.page([item("tt0000003", "Caf\u00e9", "2003")], term="latin-1")
+    latin1.write_bytes(latin1.read_bytes().replace("Caf\u00e9".encode(), b"Caf\xe9"))
+    landing.page([item("tt0000004", "Future", "2004")], term="future", minutes=60 * 24 * 3650)
     landing.page(
         [item("tt0000002", "New fields", "2002", Rating="PG", Genres=["a", "b"])],
         term="unknown fields",
@@ -140,10 +143,21 @@ def test_bad_files_do_not_stop_the_stream(any_spark, config, landing):
     assert set(truth.silver) == {"tt0000001", "tt0000002"}
     bronze = read_table(spark, config.table("bronze"))
     # The zero-byte file holds no page: Spark's file scan skips it, nothing is lost.
-    assert bronze.count() == 6
-    assert bronze.where("_corrupt_reason IS NOT NULL").count() == 4
+    assert bronze.count() == 8
+    reasons = sorted(
+        r._corrupt_reason for r in bronze.where("_corrupt_reason IS NOT NULL").collect()
+    )
+    assert reasons == [
+        "empty_file",
+        "fetched_at_in_future",
+        "malformed_json",
+        "not_an_envelope",
+        "not_utf8",
+        "not_utf8",
+    ]
+    assert "\ufffd" in bronze.where("raw LIKE '%Caf%'").first().raw  # readable by any reader
     quarantined = read_table(spark, config.table("quarantine")).where("result_index IS NULL")
-    assert quarantined.count() == 4
+    assert quarantined.count() == 6
 
 
 @pytest.mark.parametrize("stream", ["bronze", "silver", "gold"])

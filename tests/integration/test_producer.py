@@ -417,3 +417,125 @@ def test_a_laptop_produce_to_a_volume_lands_pages_and_its_ledger(
     second = capsys.readouterr().err
     assert "0 pages landed" in second and "2 requests" in second  # page 1 of each term
     assert len([p for p in files.files if "/landing/" in p]) == len(pages)
+
+
+def failing_produce(monkeypatch, url: str, root, *terms: str) -> int:
+    monkeypatch.setenv("OMDB_API_KEY", KEY)
+    monkeypatch.setenv("OMDB_API_URL", url)
+    argv = ["produce", "--root", str(root), "--max-requests", "20"]
+    return main([*argv, *(a for t in terms for a in ("--term", t))])
+
+
+@pytest.mark.parametrize(
+    ("respond", "first_error"),
+    [
+        (lambda s: s.respond_with_data("<html>gone</html>", status=404), "HTTP 404"),
+        (lambda s: s.respond_with_data("<html>not json</html>"), "not a JSON object"),
+        (lambda s: s.respond_with_json({"Response": "False", "Error": "Oops"}), "OMDb error"),
+    ],
+)
+def test_a_run_where_every_page_fails_exits_1_naming_the_first_failure(
+    httpserver, tmp_path, monkeypatch, capsys, respond, first_error
+):
+    respond(httpserver.expect_request("/"))
+
+    assert failing_produce(monkeypatch, httpserver.url_for("/"), tmp_path, "alpha", "beta") == 1
+
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("error: no page was answered") and first_error in last
+    assert "'alpha'" in last and KEY not in last
+    assert landed_files(tmp_path / "landing") == []
+
+
+def test_connection_refused_everywhere_exits_1_and_shows_its_waits(tmp_path, monkeypatch, capsys):
+    assert failing_produce(monkeypatch, "http://127.0.0.1:9/", tmp_path, "alpha") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "ConnectionError" in err[-1]
+    assert "  waiting 4 s before retrying (server busy or unreachable)" in err  # the backoff
+
+
+@pytest.mark.parametrize("url", ["not a url", "ftp://example.org/", "http://"])
+def test_an_unusable_api_url_is_configuration_exit_2_before_any_request(
+    tmp_path, monkeypatch, capsys, url
+):
+    assert failing_produce(monkeypatch, url, tmp_path, "alpha") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: OMDB_API_URL must be an http(s) URL")
+    assert len(err.splitlines()) == 1
+
+
+def test_a_root_that_is_a_file_is_refused_before_any_request(
+    httpserver, tmp_path, monkeypatch, capsys
+):
+    root = tmp_path / "root"
+    root.write_text("not a folder")
+
+    assert failing_produce(monkeypatch, httpserver.url_for("/"), root, "alpha") == 2
+
+    assert capsys.readouterr().err.startswith("error: cannot create")
+    assert httpserver.log == []
+
+
+def test_retries_count_against_the_budget(httpserver, tmp_path, fast_client):
+    httpserver.expect_request("/").respond_with_data("busy", status=503)
+    producer = Producer(
+        fast_client(httpserver.url_for("/")),
+        LocalLanding(tmp_path / "landing"),
+        Ledger(tmp_path / "ledger.json"),
+        max_requests=3,
+    )
+
+    summary = producer.run([Search("alpha"), Search("beta")])
+
+    assert len(httpserver.log) == 3 == summary.requests
+    assert "budget of 3 spent" in summary.stopped
+
+
+def test_retry_after_is_honoured_up_to_its_bound_and_each_wait_is_told(httpserver):
+    httpserver.expect_ordered_request("/").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "3600"}
+    )
+    httpserver.expect_ordered_request("/").respond_with_json(page_body(1, 1))
+    waits: list[float] = []
+    client = OmdbClient(KEY, httpserver.url_for("/"), max_retry_after=0.3, on_wait=waits.append)
+
+    started = time.monotonic()
+    page = client.search("alpha")
+
+    assert page.found and client.requests_sent == 2
+    assert waits == [0.3] and 0.3 <= time.monotonic() - started < 5
+    assert OmdbClient(KEY).session.get_adapter("https://").max_retries.retry_after_max == 60
+
+
+def test_producers_at_once_keep_every_ledger_entry(tmp_path):
+    import threading
+
+    path = tmp_path / "state" / "ledger.json"
+
+    def record(worker: int) -> None:
+        ledger = Ledger(path)  # each its own view, as separate processes have
+        for page in range(1, 26):
+            ledger.record(f"term {worker}", None, None, page, f"d{page}", 250)
+
+    workers = [threading.Thread(target=record, args=(w,)) for w in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+
+    searches = Ledger(path).searches
+    assert sorted(len(s.pages) for s in searches.values()) == [25, 25, 25, 25]
+
+
+def test_a_damaged_ledger_is_one_line_naming_it(tmp_path, monkeypatch, capsys):
+    ledger = tmp_path / "state" / "ledger.json"
+    ledger.parent.mkdir(parents=True)
+    ledger.write_text('{"version": 1, "searches": {"x": ')
+
+    monkeypatch.delenv("OMDB_API_KEY", raising=False)
+    assert main(["produce", "--term", "matrix", "--root", str(tmp_path)]) == 1
+
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"error: the ledger {ledger} is damaged: move it aside and run again " + (
+        "(its pages are fetched again; titles are still counted once)"
+    )

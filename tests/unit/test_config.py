@@ -70,7 +70,7 @@ def test_intervals_are_normalized(text, expected):
     assert normalize_interval(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "fast", "0s", "-1s", "5 parsecs"])
+@pytest.mark.parametrize("text", ["", "fast", "0s", "-1s", "5 parsecs", "0.0001ms", "1.5ms"])
 def test_bad_intervals_are_refused(text):
     with pytest.raises(ConfigError, match="interval"):
         normalize_interval(text)
@@ -93,3 +93,23 @@ def test_stream_config_validates_its_limits():
         StreamConfig("bronze", "/cp", max_files_per_trigger=0)
     with pytest.raises(ConfigError, match="stream must be one of"):
         StreamConfig("platinum", "/cp")
+
+
+def test_a_root_of_any_legal_name_is_kept_as_given(tmp_path):
+    for name in ["My Projects", "runs [2026] {a,b} *?", "été 東京", "100%", "#1", "a:b"]:
+        assert local(tmp_path / name).landing_path.startswith(str(tmp_path / name))
+
+
+def test_a_root_spark_cannot_read_literally_is_refused_in_one_line(tmp_path):
+    for path in (tmp_path / "a:b [1]", tmp_path / "a:b" / "[1]"):
+        with pytest.raises(ConfigError, match="choose another folder"):
+            local(path)
+
+
+@pytest.mark.parametrize("inside", ["tables", "checkpoints", "landing", "state"])
+def test_a_root_inside_another_roots_folders_is_refused(tmp_path, inside):
+    for folder in ("tables", "state"):
+        (tmp_path / "outer" / folder).mkdir(parents=True)
+    with pytest.raises(ConfigError, match=f"inside the {inside} folder"):
+        local(tmp_path / "outer" / inside / "inner")
+    assert local(tmp_path / "outer-sibling").table_root  # a folder beside it is fine

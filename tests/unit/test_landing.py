@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
 from producers.landing import (
+    SET_ASIDE,
     LocalLanding,
     SearchRequest,
     build_envelope,
     landed_files,
     landing_relpath,
+    screen_landing,
+    set_aside_files,
     slugify,
 )
 
@@ -98,3 +103,49 @@ def test_landed_files_are_what_spark_lists(tmp_path):
     (tmp_path / "empty.json").write_text("")  # Spark's scan gives it no row
 
     assert landed_files(tmp_path) == sorted(read)
+
+
+def hostile_landing(tmp_path):
+    """A landing folder with one producer file and every entry bronze must not read."""
+    landing = tmp_path / "landing"
+    good = LocalLanding(landing).write({"v": 1}, landing_relpath(SearchRequest("a"), WHEN, "ok1"))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.json").write_text('{"secret": 1}')
+    folder = good.parent
+    os.symlink(outside / "secret.json", folder / "link.json")  # a link to a file outside
+    os.symlink(outside, landing / "linked-folder")  # a link to a folder outside
+    os.symlink(tmp_path / "gone.json", folder / "dangling.json")
+    (folder / "a:b.json").write_text("{}")  # Hadoop reads "a:" as a URI scheme
+    (landing / "c:d").mkdir()
+    (landing / "c:d" / "e.json").write_text("{}")
+    Path(os.fsdecode(os.fsencode(folder) + b"/lat\xe9.json")).write_text("{}")  # not UTF-8
+    return landing, good
+
+
+def test_landed_files_follow_no_link_and_skip_names_spark_cannot_read(tmp_path):
+    landing, good = hostile_landing(tmp_path)
+    assert landed_files(landing) == [good]  # and no error on the dangling link
+
+
+def test_screening_sets_aside_what_bronze_must_not_read_and_nothing_else(tmp_path):
+    landing, good = hostile_landing(tmp_path)
+
+    moved = screen_landing(landing)
+
+    reasons = {item.path.name: item.reason for item in moved}
+    assert set(reasons) == {
+        "link.json",
+        "linked-folder",
+        "dangling.json",
+        "a:b.json",
+        "c:d",
+        os.fsdecode(b"lat\xe9.json"),
+    }
+    assert "link" in reasons["link.json"] and "':'" in reasons["a:b.json"]
+    assert "UTF-8" in reasons[os.fsdecode(b"lat\xe9.json")]
+    assert all(item.moved_to.is_relative_to(landing / SET_ASIDE) for item in moved)
+    assert (tmp_path / "outside" / "secret.json").exists()  # a link's target is not touched
+    assert [p for p in landing.rglob("*") if p.is_file() and SET_ASIDE not in p.parts] == [good]
+    assert len(set_aside_files(landing)) == 6  # each link, and each file under what moved
+    assert screen_landing(landing) == []  # what was set aside stays aside
