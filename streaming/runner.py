@@ -121,13 +121,14 @@ def run_continuous(
 
     A query that fails stops the others and raises; stopping is clean: a batch cut
     short is re-run from its checkpoint next time, and its writes are idempotent.
-    Landing is screened every ``screen_seconds`` for entries bronze must not read.
+    Landing is screened for entries bronze must not read every ``screen_seconds``, or
+    less often on a landing so large that screening would take over 10 % of a core.
     """
     check_landing(config)
     queries: dict[str, StreamingQuery] = {}
     with pipeline_lock(config):
         prepare(spark, config, say)
-        screened = time.monotonic()
+        next_screen = time.monotonic() + screen_seconds
         try:
             for layer in LAYERS:
                 queries[layer.name] = layer.start(spark, config)
@@ -138,9 +139,11 @@ def run_continuous(
                         raise LakehouseError(
                             f"the {name} stream failed: {first_line(error) if error else 'stopped'}"
                         )
-                if time.monotonic() - screened >= screen_seconds:
+                if time.monotonic() >= next_screen:
+                    started = time.monotonic()
                     screen(config, say)
-                    screened = time.monotonic()
+                    took = time.monotonic() - started
+                    next_screen = time.monotonic() + max(screen_seconds, 10 * took)
                 stop.wait(poll_seconds)
         finally:
             for query in queries.values():

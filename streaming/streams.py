@@ -26,10 +26,14 @@ def literal_path(path: str) -> str:
 
 
 # Each landed file whole, as one row; any depth of folders; only the contract's names.
+# Landed files are never removed, except what the landing screen sets aside (links,
+# names Spark cannot open): one it moves between Spark's listing and its read is skipped
+# (and never read later), where it would otherwise fail the stream.
 LANDING_FILE_OPTIONS = {
     "wholetext": "true",
     "recursiveFileLookup": "true",
     "pathGlobFilter": "*.json",
+    "ignoreMissingFiles": "true",
 }
 
 

@@ -197,21 +197,20 @@ def to_quarantined_pages(bronze_df: DataFrame) -> DataFrame:
 def rule_counts(checked_df: DataFrame, bronze_df: DataFrame) -> list[tuple[str, int, int]]:
     """(rule, passed, failed) for every rule over one batch, and for well-formed pages.
 
-    Collects one small row per input: the counts are aggregated in Spark.
+    One Spark job collects one row: both aggregates are computed in Spark and joined.
     """
     record_aggs = [
         F.sum(F.when(F.array_contains("failed_rules", rule.name), 1).otherwise(0)).alias(rule.name)
         for rule in RULES
     ]
-    records = checked_df.agg(F.count(F.lit(1)).alias("_total"), *record_aggs).first()
-    pages = bronze_df.agg(
-        F.count(F.lit(1)).alias("_total"),
-        F.sum(F.when(F.col("_corrupt_reason").isNotNull(), 1).otherwise(0)).alias("failed"),
-    ).first()
-    total = records["_total"] or 0
-    counts = [
-        (rule.name, total - (records[rule.name] or 0), records[rule.name] or 0) for rule in RULES
-    ]
-    page_failed = pages["failed"] or 0
-    counts.append((PAGE_RULE, (pages["_total"] or 0) - page_failed, page_failed))
+    records_df = checked_df.agg(F.count(F.lit(1)).alias("_records"), *record_aggs)
+    pages_df = bronze_df.agg(
+        F.count(F.lit(1)).alias("_pages"),
+        F.sum(F.when(F.col("_corrupt_reason").isNotNull(), 1).otherwise(0)).alias("_corrupt"),
+    )
+    row = records_df.crossJoin(pages_df).first()
+    total = row["_records"] or 0
+    counts = [(rule.name, total - (row[rule.name] or 0), row[rule.name] or 0) for rule in RULES]
+    page_failed = row["_corrupt"] or 0
+    counts.append((PAGE_RULE, (row["_pages"] or 0) - page_failed, page_failed))
     return counts

@@ -8,10 +8,12 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from producers.job import run_producer
+from producers.landing import SET_ASIDE
 from producers.produce import Search
 from streaming.cli import main
 from streaming.tables import read_table
@@ -70,6 +72,14 @@ def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config
             run,
         )
 
+        # A link planted while it runs is set aside within seconds, never read.
+        outside = tmp_path / "outside.json"
+        outside.write_text('{"secret": "not for bronze"}')
+        link = Path(config.landing_path) / "planted.json"
+        link.symlink_to(outside)
+        wait_for(lambda: not os.path.lexists(link), 30, "the planted link to be set aside", run)
+        assert (Path(config.landing_path) / SET_ASIDE / "planted.json").is_symlink()
+
         query = subprocess.run(
             cli("query", "SELECT count(*) AS n FROM omdb_releases_silver", "--format", "json"),
             env=env,
@@ -98,4 +108,8 @@ def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config
         _, err = run.communicate(timeout=120)
     assert run.returncode == 0, err
     assert "stopped cleanly" in err and "Traceback" not in err
+    assert "set aside" in err and "planted.json: a link" in err
     assert_invariants(spark, config)
+    assert "not for bronze" not in "".join(
+        r.raw for r in read_table(spark, config.table("bronze")).collect()
+    )

@@ -210,6 +210,34 @@ def test_rule_counts_on_an_empty_batch_are_zero(spark):
     assert counts == [(rule.name, 0, 0) for rule in silver.RULES] + [(silver.PAGE_RULE, 0, 0)]
 
 
+def test_rule_counts_count_each_rule_and_corrupt_pages_in_one_row(spark):
+    checked = silver.clean_search_results(
+        results(
+            spark,
+            [
+                ("f", T0, 0, "Alien", "1979", "tt0078748", "movie", "N/A"),
+                ("f", T0, 1, "", "1979", "bad-id", "movie", "N/A"),
+                ("f", T0, 2, "Heat", "", "tt0113277", "opera", "N/A"),
+            ],
+        )
+    )
+    bronze = spark.createDataFrame(
+        [(None,), ("malformed_json",), (None,)], "_corrupt_reason string"
+    )
+
+    counts = dict(
+        (rule, (passed, failed)) for rule, passed, failed in silver.rule_counts(checked, bronze)
+    )
+
+    assert counts == {
+        "movie_title_not_empty": (2, 1),
+        "imdb_id_format": (2, 1),
+        "media_type_allowed": (2, 1),
+        "release_year_present": (2, 1),
+        silver.PAGE_RULE: (2, 1),
+    }
+
+
 def test_filter_changing_titles_keeps_only_what_would_change_silver(spark):
     t = [dt.datetime(2026, 1, day) for day in range(1, 6)]
     columns = "imdb_id string, first_seen_at timestamp, last_seen_at timestamp, movie_title string"
