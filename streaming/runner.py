@@ -14,8 +14,9 @@ from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import PipelineConfig
 from producers.landing import screen_landing
+from streaming.checkpoints import delta_versions_done, local_table_version
 from streaming.errors import LakehouseError, first_line
-from streaming.layers import LAYERS
+from streaming.layers import LANDING, LAYERS, Layer
 from streaming.lock import pipeline_lock
 from streaming.reset import check_checkpoints, finish_interrupted_reset
 from streaming.tables import ensure_tables
@@ -82,7 +83,16 @@ def run_available_now(
     with pipeline_lock(config):
         prepare(spark, config, say)
         summary = RunSummary()
+        upstream_wrote = True
         for layer in LAYERS:
+            if not upstream_wrote and caught_up(config, layer):
+                # Nothing new above and nothing left over: starting the query would only
+                # find that out (half a second per stream on a warm session).
+                stream_summary = StreamSummary(layer.name)
+                summary.streams.append(stream_summary)
+                if on_stream_done:
+                    on_stream_done(stream_summary)
+                continue
             query = layer.start(spark, config)
             try:
                 query.awaitTermination()
@@ -92,10 +102,24 @@ def run_available_now(
                 if query.isActive:
                     query.stop()
             stream_summary = StreamSummary.of(layer.name, query)
+            upstream_wrote = stream_summary.batches > 0
             summary.streams.append(stream_summary)
             if on_stream_done:
                 on_stream_done(stream_summary)
         return summary
+
+
+def caught_up(config: PipelineConfig, layer: Layer) -> bool:
+    """True when a local layer's checkpoint has committed every version of its source table.
+
+    Read from the files alone; anything unknown (a Unity Catalog target, the landing
+    source, a checkpoint without a committed batch) counts as not caught up.
+    """
+    if config.on_unity_catalog or layer.source == LANDING:
+        return False
+    done = delta_versions_done(config.stream(layer.name).checkpoint_location)
+    latest = local_table_version(config.table(layer.source).path)
+    return done is not None and latest is not None and done >= latest
 
 
 def prepare(spark: SparkSession, config: PipelineConfig, say: Say = _quiet) -> None:

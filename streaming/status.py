@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from pyspark.sql import functions as F
 
 from checkpoints_config import PipelineConfig
 from producers.landing import SET_ASIDE, landed_files, set_aside_files
+from streaming.checkpoints import delta_versions_done, last_committed_batch
 from streaming.layers import LANDING, layer
 from streaming.tables import history, read_table, table_exists
 
@@ -46,19 +46,6 @@ class Status:
     rules: list[RuleStatus]
 
 
-def _last_log_entry(folder: Path) -> tuple[int, Path] | None:
-    entries = [(int(p.name), p) for p in folder.glob("[0-9]*") if p.name.isdigit()]
-    return max(entries) if entries else None
-
-
-def _source_offset(checkpoint: Path, batch: int) -> dict | None:
-    offsets = checkpoint / "offsets" / str(batch)
-    if not offsets.exists():
-        return None
-    lines = offsets.read_text(encoding="utf-8").splitlines()
-    return json.loads(lines[2]) if len(lines) > 2 and lines[2].strip() else None
-
-
 def collect_status(spark: SparkSession, config: PipelineConfig) -> Status:
     """Read checkpoints and tables; starts no query and writes nothing."""
     tables: dict[str, TableStatus] = {}
@@ -73,7 +60,7 @@ def collect_status(spark: SparkSession, config: PipelineConfig) -> Status:
     streams = []
     for stream in config.streams:
         checkpoint = Path(stream.checkpoint_location)
-        commit = _last_log_entry(checkpoint / "commits")
+        commit = last_committed_batch(checkpoint)
         if commit is None:
             streams.append(StreamStatus(stream.name, None, None, "not started"))
             continue
@@ -84,7 +71,7 @@ def collect_status(spark: SparkSession, config: PipelineConfig) -> Status:
                 stream.name,
                 batch,
                 at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                _lag(stream.name, checkpoint, batch, config, tables),
+                _lag(stream.name, checkpoint, config, tables),
             )
         )
 
@@ -103,7 +90,7 @@ def collect_status(spark: SparkSession, config: PipelineConfig) -> Status:
 
 
 def _lag(
-    name: str, checkpoint: Path, batch: int, config: PipelineConfig, tables: dict[str, TableStatus]
+    name: str, checkpoint: Path, config: PipelineConfig, tables: dict[str, TableStatus]
 ) -> str:
     source = layer(name).source
     if source == LANDING:
@@ -114,10 +101,8 @@ def _lag(
         aside = len(set_aside_files(landing))
         aside_note = f", {aside} set aside in {SET_ASIDE}/ (not read)" if aside else ""
         return f"{max(pending, 0)} files pending{aside_note}"
-    offset = _source_offset(checkpoint, batch)
+    done_through = delta_versions_done(checkpoint)
     source_version = tables[source].version
-    if offset is None or source_version is None:
+    if done_through is None or source_version is None:
         return "unknown"
-    # Delta's offset (v, -1) means every version before v was read.
-    done_through = offset["reservoirVersion"] - (1 if offset.get("index", -1) == -1 else 0)
     return f"{max(source_version - done_through, 0)} {source} versions behind"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from streaming.runner import run_available_now
+from streaming.layers import layer
+from streaming.runner import caught_up, run_available_now
 from streaming.tables import read_table
 from tests.invariants import assert_invariants, files_per_commit, gold_counts, table_versions
 from tests.pages import item
@@ -60,11 +61,27 @@ def test_second_run_with_nothing_new_changes_no_table(any_spark, config, landing
     land_fixture_pages(landing)
     run_available_now(spark, config)
     before = table_versions(spark, config)
+    # What lets the second run start bronze alone: silver and gold read every version.
+    assert caught_up(config, layer("silver")) and caught_up(config, layer("gold"))
 
-    run_available_now(spark, config)
+    summary = run_available_now(spark, config)
 
     assert table_versions(spark, config) == before
+    assert [s.batches for s in summary.streams] == [0, 0, 0]
     assert_invariants(spark, config)
+
+
+def test_a_layer_with_unread_source_versions_is_not_caught_up(spark, config, landing):
+    land_fixture_pages(landing)
+    run_available_now(spark, config)
+    landing.page([item("tt9000001", "Late", "2020")], term="late")
+    layer("bronze").start(spark, config).awaitTermination()  # bronze alone: silver is behind
+
+    assert not caught_up(config, layer("silver"))
+    assert caught_up(config, layer("gold"))  # silver has not moved yet
+    run_available_now(spark, config)
+    assert_invariants(spark, config)
+    assert "tt9000001" in {r.imdb_id for r in read_table(spark, config.table("silver")).collect()}
 
 
 def test_newer_observation_moves_one_count_and_stale_one_is_ignored(any_spark, config, landing):

@@ -1,0 +1,52 @@
+"""What a stream's checkpoint says it has done, read from its files without Spark.
+
+Spark's checkpoint layout (``offsets/<batch>``, ``commits/<batch>``) and Delta's source
+offset (``reservoirVersion``, ``index``) are read here only to report progress and to
+skip a query that has nothing to read; a checkpoint that says less than expected makes
+the caller run the query, never skip it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def last_committed_batch(checkpoint: str | Path) -> tuple[int, Path] | None:
+    """The newest batch the stream committed, and its commit file; None before the first."""
+    commits = Path(checkpoint) / "commits"
+    if not commits.is_dir():
+        return None
+    entries = [(int(p.name), p) for p in commits.iterdir() if p.name.isdigit()]
+    return max(entries) if entries else None
+
+
+def source_offset(checkpoint: str | Path, batch: int) -> dict | None:
+    """The end offset of ``batch`` for the stream's one source, as Spark wrote it."""
+    offsets = Path(checkpoint) / "offsets" / str(batch)
+    if not offsets.exists():
+        return None
+    lines = offsets.read_text(encoding="utf-8").splitlines()
+    return json.loads(lines[2]) if len(lines) > 2 and lines[2].strip() else None
+
+
+def delta_versions_done(checkpoint: str | Path) -> int | None:
+    """The last Delta source version every file of which the stream committed, if known."""
+    committed = last_committed_batch(checkpoint)
+    if committed is None:
+        return None
+    offset = source_offset(checkpoint, committed[0])
+    if not offset or "reservoirVersion" not in offset:
+        return None
+    # Delta's offset (v, -1) means every version before v was read; (v, i) that version v
+    # was read up to its file i, maybe not all of it: either way, all before v.
+    return int(offset["reservoirVersion"]) - 1
+
+
+def local_table_version(path: str | Path) -> int | None:
+    """The newest commit version of a local Delta table, from its log's file names."""
+    log = Path(path) / "_delta_log"
+    if not log.is_dir():
+        return None
+    versions = [int(f.name[:20]) for f in log.iterdir() if f.name.endswith(".json")]
+    return max(versions, default=None)
