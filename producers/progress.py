@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from producers.produce import Producer, ProduceSummary, ProgressHook, Search
+from producers.produce import ProduceSummary, ProgressHook, Search
 
 
 @contextmanager
@@ -43,6 +43,3 @@ def summary_line(summary: ProduceSummary) -> str:
         f"{summary.skipped} skipped (known), {summary.failed} failed, "
         f"{summary.requests} requests"
     )
-
-
-__all__ = ["Producer", "summary_line", "term_progress"]

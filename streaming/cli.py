@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     query = commands.add_parser(
         "query",
         parents=[common],
-        help="run SQL over the tables",
+        help="run read-only SQL over the tables",
         description="Run one read-only SQL statement (SELECT, WITH, VALUES, DESCRIBE, SHOW, "
         "EXPLAIN; anything that could write is refused); tables answer to their bare names, "
         "e.g. SELECT * FROM omdb_releases_gold. Safe while `run` is running.",
@@ -382,7 +382,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _write_report(spark, config: PipelineConfig, out: str | None) -> None:
-    from streaming.report import render_report
+    try:
+        from streaming.report import render_report
+    except ImportError:
+        raise LakehouseError(
+            "report needs matplotlib: pip install 'omdb-lakehouse[local]'"
+        ) from None
     from streaming.tables import read_table, table_exists
 
     gold = config.table("gold")

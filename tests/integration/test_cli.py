@@ -146,15 +146,6 @@ def test_bad_configuration_is_one_line_and_exit_2(tmp_path, capsys, argv, messag
     assert not any(tmp_path.iterdir())
 
 
-def test_help_explains_every_command(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--help"])
-    assert exit_info.value.code == 0
-    out = capsys.readouterr().out
-    for command in ("run", "query", "status", "demo"):
-        assert command in out
-
-
 def test_demo_again_lands_nothing_and_changes_no_table(spark, demo_root, capsys):
     config = local(demo_root)
     before = table_versions(spark, config)

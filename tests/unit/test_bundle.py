@@ -93,7 +93,14 @@ def test_each_always_on_job_fits_its_compute():
     # only a classic job cluster may hold a processing-time trigger.
     serverless = Job.from_dict(RESOURCES["jobs"]["omdb_streams_continuous"])
     classic = Job.from_dict(RESOURCES["jobs"]["omdb_streams_classic"])
-    assert serverless.continuous is not None and classic.continuous is not None
+    # Each always-on job is paused or running by its own variable, never by default.
+    assert RESOURCES["jobs"]["omdb_streams_continuous"]["continuous"] == {
+        "pause_status": "${var.serverless_always_on}"
+    }
+    assert RESOURCES["jobs"]["omdb_streams_classic"]["continuous"] == {
+        "pause_status": "${var.classic_always_on}"
+    }
+    assert serverless.continuous.pause_status and classic.continuous.pause_status
     assert serverless.tasks[0].python_wheel_task.parameters[:3] == [
         "run",
         "--trigger",
