@@ -13,6 +13,7 @@ from checkpoints_config.model import (
     Trigger,
     validate_identifier,
 )
+from producers.landing import LANDING_SUBPATH
 
 DEFAULT_ROOT = "./.lakehouse"
 ROOT_ENV = "OMDB_LAKEHOUSE_ROOT"
@@ -58,7 +59,7 @@ def resolve_root(root: str | os.PathLike[str] | None = None) -> Path:
 
 def landing_dir(root: Path) -> Path:
     """Where the producer lands OMDb search pages under a local root."""
-    return root / "landing" / "omdb" / "search"
+    return root.joinpath("landing", *LANDING_SUBPATH)
 
 
 def local(
@@ -120,7 +121,7 @@ def databricks(
 
     return PipelineConfig(
         target=target,
-        landing_path=f"{volumes}/{landing_volume}/omdb/search",
+        landing_path="/".join((volumes, landing_volume, *LANDING_SUBPATH)),
         bronze=stream("bronze"),
         silver=stream("silver"),
         gold=stream("gold"),

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from checkpoints_config import ConfigError, PipelineConfig
-from producers.landing import LocalLanding, VolumeLanding
+from producers.landing_writers import LocalLanding, VolumeLanding
 from producers.ledger import Ledger, LocalFile, VolumeFile
 from producers.offline.server import OFFLINE_KEY, OfflineOmdbServer
 from producers.omdb_client import DEFAULT_URL, URL_ENV, OmdbClient

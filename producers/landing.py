@@ -1,15 +1,16 @@
-"""The landing contract: one immutable JSON file per OMDb page, written atomically.
+"""The landing contract, in one place: where pages land, their names, their envelope,
+and which files the pipeline reads.
 
-Path: ``<landing>/<term-slug>/<type|all>/page-<NNN>--<fetched_at>--<id>.json``.
-The file appears under its final name only when complete (written to a hidden
-temporary name in the same folder, then hard-linked into place, which also refuses
-to replace an existing file), and is never rewritten.
+Path, below the landing folder (``<root>/landing``) or volume:
+``omdb/search/<term-slug>/<type|all>/page-<NNN>--<fetched_at>--<id>.json``.
+One immutable JSON file per OMDb page; the writers (``producers.landing_writers``)
+publish a file only when complete and never rewrite it. The producer and the
+streams both import this module; it needs neither Spark nor the network.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import unicodedata
@@ -21,6 +22,45 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 ENVELOPE_VERSION = 1
+# Pages land here below the landing folder (``<root>/landing`` locally) or volume.
+LANDING_SUBPATH = ("omdb", "search")
+
+# One OMDb search result, and the envelope around a response, as the pipeline reads them
+# (Spark type names; a dict is a struct, a one-item list an array). Unknown fields are
+# not read but kept byte for byte in bronze's ``raw``.
+SEARCH_RESULT_FIELDS = {
+    "Title": "string",
+    "Year": "string",
+    "imdbID": "string",
+    "Type": "string",
+    "Poster": "string",
+}
+ENVELOPE_FIELDS = {
+    "envelope_version": "int",
+    "source": "string",
+    "endpoint": "string",
+    "request": {"s": "string", "type": "string", "y": "string", "page": "int"},
+    "fetched_at": "string",
+    "http_status": "int",
+    "run_id": "string",
+    "response": {
+        "Search": [SEARCH_RESULT_FIELDS],
+        "totalResults": "string",
+        "Response": "string",
+        "Error": "string",
+    },
+}
+
+# How Spark reads landing: each file whole as one row, at any depth, only the
+# contract's names. Landed files are never removed, except what ``screen_landing`` sets
+# aside (links, names Spark cannot open): one it moves between Spark's listing and its
+# read is skipped (and never read later), where it would otherwise fail the stream.
+SPARK_READ_OPTIONS = {
+    "wholetext": "true",
+    "recursiveFileLookup": "true",
+    "pathGlobFilter": "*.json",
+    "ignoreMissingFiles": "true",
+}
 _SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
 
 
@@ -190,91 +230,3 @@ def landed_files(landing: str | os.PathLike[str]) -> list[Path]:
         and entry.is_file(follow_symlinks=False)
         and entry.stat(follow_symlinks=False).st_size > 0
     )
-
-
-def _publish(temp: Path, target: Path) -> None:
-    """Give ``temp`` its final name without ever replacing an existing file."""
-    try:
-        os.link(temp, target)  # atomic, and fails if the name is taken
-    except FileExistsError:
-        raise
-    except OSError:
-        # Some FUSE mounts (cloud volumes) have no hard links: rename, after a check.
-        # The name carries a random id, so the window between check and rename is moot.
-        if target.exists():
-            raise FileExistsError(str(target)) from None
-        os.rename(temp, target)
-
-
-class LocalLanding:
-    """Lands envelopes as files under a local folder."""
-
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root).resolve()
-
-    def write(self, envelope: dict[str, Any], relpath: PurePosixPath) -> Path:
-        """Write ``envelope`` as one line of UTF-8 JSON at ``relpath``, atomically.
-
-        Raises:
-            ValueError: ``relpath`` would leave the landing root.
-            FileExistsError: a file already has that name (landed files are immutable).
-        """
-        target = (self.root / relpath).resolve()
-        if not target.is_relative_to(self.root):
-            raise ValueError(f"landing path escapes the landing root: {relpath}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        data = (json.dumps(envelope, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-        # A leading dot hides the partial file from Spark's and Auto Loader's listings.
-        temp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
-        try:
-            with open(temp, "xb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            _publish(temp, target)
-        finally:
-            temp.unlink(missing_ok=True)
-        return target
-
-
-def files_api_client(volume_path: str, client=None):
-    """The workspace client for Files-API access under ``volume_path`` (a ``/Volumes/`` path).
-
-    Args:
-        volume_path: where the files go; anything but a volume path is refused.
-        client: a ``WorkspaceClient``; one from the usual SDK configuration by default.
-
-    Raises:
-        ValueError: ``volume_path`` is not under ``/Volumes/``.
-    """
-    if not volume_path.startswith("/Volumes/"):
-        raise ValueError(f"a volume path starts with /Volumes/, got {volume_path!r}")
-    if client is None:
-        from databricks.sdk import WorkspaceClient
-
-        client = WorkspaceClient()
-    return client
-
-
-class VolumeLanding:
-    """Lands envelopes in a Unity Catalog volume through the Files API (off Databricks).
-
-    On Databricks itself a volume is a plain ``/Volumes/...`` path: use LocalLanding.
-    The Files API makes an uploaded file visible only once complete, and
-    ``overwrite=False`` keeps landed files immutable.
-    """
-
-    def __init__(self, volume_path: str, client=None) -> None:
-        self.client = files_api_client(volume_path, client)
-        self.root = PurePosixPath(volume_path)
-
-    def write(self, envelope: dict[str, Any], relpath: PurePosixPath) -> str:
-        """Upload ``envelope`` as one line of UTF-8 JSON at ``relpath`` under the volume."""
-        import io
-
-        if ".." in relpath.parts or relpath.is_absolute():
-            raise ValueError(f"landing path escapes the landing root: {relpath}")
-        target = str(self.root / relpath)
-        data = (json.dumps(envelope, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-        self.client.files.upload(target, io.BytesIO(data), overwrite=False)
-        return target

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from producers.landing import files_api_client
+from producers.landing_writers import files_api_client
 
 
 def body_digest(body: Any) -> str:

@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import PipelineConfig, StreamConfig, TableRef
+from producers.landing import SPARK_READ_OPTIONS
 
 BatchFunction = Callable[[DataFrame, int], None]
 
@@ -23,18 +24,6 @@ def literal_path(path: str) -> str:
     named ``runs [2026]`` would be read as a pattern and match nothing.
     """
     return _GLOB_CHARS.sub(r"\\\1", path)
-
-
-# Each landed file whole, as one row; any depth of folders; only the contract's names.
-# Landed files are never removed, except what the landing screen sets aside (links,
-# names Spark cannot open): one it moves between Spark's listing and its read is skipped
-# (and never read later), where it would otherwise fail the stream.
-LANDING_FILE_OPTIONS = {
-    "wholetext": "true",
-    "recursiveFileLookup": "true",
-    "pathGlobFilter": "*.json",
-    "ignoreMissingFiles": "true",
-}
 
 
 def read_landing(spark: SparkSession, config: PipelineConfig) -> DataFrame:
@@ -54,11 +43,11 @@ def read_landing(spark: SparkSession, config: PipelineConfig) -> DataFrame:
         )
         if stream.max_files_per_trigger:
             reader = reader.option("cloudFiles.maxFilesPerTrigger", stream.max_files_per_trigger)
-        return as_landed_files(reader.options(**LANDING_FILE_OPTIONS).load(landing))
+        return as_landed_files(reader.options(**SPARK_READ_OPTIONS).load(landing))
     reader = spark.readStream.format("text")
     if stream.max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", stream.max_files_per_trigger)
-    files_df = reader.options(**LANDING_FILE_OPTIONS).load(landing)
+    files_df = reader.options(**SPARK_READ_OPTIONS).load(landing)
     # Small files are packed into read splits whose count Spark only loosely bounds
     # (3 for a 5,000-file batch on 2 cores): at most one bronze file per shuffle
     # partition per batch keeps the table's file count in step with its commits.

@@ -14,6 +14,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import (
     ArrayType,
+    DataType,
     IntegerType,
     LongType,
     StringType,
@@ -23,48 +24,27 @@ from pyspark.sql.types import (
 )
 
 from checkpoints_config import PipelineConfig, TableRef
+from producers.landing import ENVELOPE_FIELDS
 
 
 def _fields(*specs: tuple[str, object]) -> StructType:
     return StructType([StructField(name, dtype, True) for name, dtype in specs])  # type: ignore[arg-type]
 
 
-SEARCH_RESULT = _fields(
-    ("Title", StringType()),
-    ("Year", StringType()),
-    ("imdbID", StringType()),
-    ("Type", StringType()),
-    ("Poster", StringType()),
-)
+_ATOMIC = {"string": StringType(), "int": IntegerType()}
 
-# The landing envelope as bronze parses it. Unknown fields are ignored here and kept
-# byte for byte in bronze's `raw` column.
-ENVELOPE = _fields(
-    ("envelope_version", IntegerType()),
-    ("source", StringType()),
-    ("endpoint", StringType()),
-    (
-        "request",
-        _fields(
-            ("s", StringType()),
-            ("type", StringType()),
-            ("y", StringType()),
-            ("page", IntegerType()),
-        ),
-    ),
-    ("fetched_at", StringType()),
-    ("http_status", IntegerType()),
-    ("run_id", StringType()),
-    (
-        "response",
-        _fields(
-            ("Search", ArrayType(SEARCH_RESULT)),
-            ("totalResults", StringType()),
-            ("Response", StringType()),
-            ("Error", StringType()),
-        ),
-    ),
-)
+
+def spark_type(spec: object) -> DataType:
+    """The Spark type of a field spec of the landing contract (``producers.landing``)."""
+    if isinstance(spec, dict):
+        return _fields(*((name, spark_type(inner)) for name, inner in spec.items()))
+    if isinstance(spec, list):
+        return ArrayType(spark_type(spec[0]))
+    return _ATOMIC[spec]  # type: ignore[index]
+
+
+# The landing envelope as bronze parses it.
+ENVELOPE = spark_type(ENVELOPE_FIELDS)
 
 BRONZE = _fields(
     ("raw", StringType()),

@@ -6,7 +6,8 @@ import itertools
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 
-from producers.landing import LocalLanding, SearchRequest, build_envelope, landing_relpath
+from producers.landing import SearchRequest, build_envelope, landing_relpath
+from producers.landing_writers import LocalLanding
 
 BASE_TIME = datetime(2026, 11, 27, 22, 0, tzinfo=timezone.utc)
 _ids = itertools.count(1)

@@ -24,9 +24,10 @@ from importlib import metadata
 from pathlib import Path
 
 from checkpoints_config import PipelineConfig, Trigger, local
+from producers.landing import SPARK_READ_OPTIONS
 from streaming.runner import run_available_now, run_continuous
 from streaming.session import get_spark
-from streaming.streams import LANDING_FILE_OPTIONS, as_landed_files
+from streaming.streams import as_landed_files
 from streaming.tables import history, table_version
 from streaming.transforms import gold as gold_transforms
 from streaming.transforms import silver as silver_transforms
@@ -77,7 +78,7 @@ def naive_recompute(spark, config: PipelineConfig, out: Path) -> float:
     """What the original notebooks did: read every file, rebuild gold, overwrite it."""
     start = time.perf_counter()
     files = as_landed_files(
-        spark.read.format("text").options(**LANDING_FILE_OPTIONS).load(config.landing_path)
+        spark.read.format("text").options(**SPARK_READ_OPTIONS).load(config.landing_path)
     )
     titles = (
         files.transform(with_parsed_envelope)

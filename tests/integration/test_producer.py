@@ -12,7 +12,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from producers.landing import LocalLanding, VolumeLanding, landed_files
+from producers.landing import landed_files
+from producers.landing_writers import LocalLanding, VolumeLanding
 from producers.ledger import Ledger
 from producers.offline.catalog import search as catalog_search
 from producers.offline.server import OfflineOmdbServer

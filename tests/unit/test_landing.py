@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from producers.landing import (
+    ENVELOPE_FIELDS,
     SET_ASIDE,
-    LocalLanding,
     SearchRequest,
     build_envelope,
     landed_files,
@@ -20,6 +20,7 @@ from producers.landing import (
     set_aside_files,
     slugify,
 )
+from producers.landing_writers import LocalLanding
 
 WHEN = datetime(2026, 11, 27, 22, 0, 0, 123456, tzinfo=timezone.utc)
 
@@ -60,6 +61,14 @@ def test_envelope_keeps_the_response_as_received_and_no_key():
     assert envelope["fetched_at"] == "2026-11-27T22:00:00.123Z"
     assert envelope["request"] == {"s": "a", "type": None, "y": "2001", "page": 1}
     assert "apikey" not in json.dumps(envelope).lower()
+
+
+def test_the_envelope_written_is_the_envelope_read():
+    envelope = build_envelope(
+        SearchRequest("a"), {"Response": "True"}, http_status=200, fetched_at=WHEN, run_id="r"
+    )
+    assert list(envelope) == list(ENVELOPE_FIELDS)
+    assert list(envelope["request"]) == list(ENVELOPE_FIELDS["request"])
 
 
 def test_write_is_one_utf8_line_and_leaves_no_temp_file(tmp_path):
