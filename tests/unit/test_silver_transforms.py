@@ -78,6 +78,10 @@ def results(spark, rows):
     )
 
 
+def checked_results(spark, rows):
+    return silver.clean_search_results(results(spark, rows))
+
+
 def test_with_failed_rules_names_every_failed_rule(spark):
     df = results(
         spark,
@@ -96,15 +100,13 @@ def test_with_failed_rules_names_every_failed_rule(spark):
 
 
 def test_filter_valid_and_invalid_records_split_the_rows(spark):
-    df = silver.clean_search_results(
-        results(
-            spark,
-            [
-                ("f", T0, 0, "Alien", "1979", "tt0078748", "movie", "N/A"),
-                ("f", T0, 1, "Aliens", "1986", "bad", "movie", "N/A"),
-                ("f", T0, 2, None, None, None, None, None),
-            ],
-        )
+    df = checked_results(
+        spark,
+        [
+            ("f", T0, 0, "Alien", "1979", "tt0078748", "movie", "N/A"),
+            ("f", T0, 1, "Aliens", "1986", "bad", "movie", "N/A"),
+            ("f", T0, 2, None, None, None, None, None),
+        ],
     )
     assert [r.result_index for r in silver.filter_valid_records(df).collect()] == [0]
     assert sorted(r.result_index for r in silver.filter_invalid_records(df).collect()) == [1, 2]
@@ -204,22 +206,20 @@ def test_to_quarantined_pages_takes_only_corrupt_pages(spark):
 
 
 def test_rule_counts_on_an_empty_batch_are_zero(spark):
-    checked = silver.clean_search_results(results(spark, []))
+    checked = checked_results(spark, [])
     bronze = spark.createDataFrame([], "_corrupt_reason string")
     counts = silver.rule_counts(checked, bronze)
     assert counts == [(rule.name, 0, 0) for rule in silver.RULES] + [(silver.PAGE_RULE, 0, 0)]
 
 
 def test_rule_counts_count_each_rule_and_corrupt_pages_in_one_row(spark):
-    checked = silver.clean_search_results(
-        results(
-            spark,
-            [
-                ("f", T0, 0, "Alien", "1979", "tt0078748", "movie", "N/A"),
-                ("f", T0, 1, "", "1979", "bad-id", "movie", "N/A"),
-                ("f", T0, 2, "Heat", "", "tt0113277", "opera", "N/A"),
-            ],
-        )
+    checked = checked_results(
+        spark,
+        [
+            ("f", T0, 0, "Alien", "1979", "tt0078748", "movie", "N/A"),
+            ("f", T0, 1, "", "1979", "bad-id", "movie", "N/A"),
+            ("f", T0, 2, "Heat", "", "tt0113277", "opera", "N/A"),
+        ],
     )
     bronze = spark.createDataFrame(
         [(None,), ("malformed_json",), (None,)], "_corrupt_reason string"
