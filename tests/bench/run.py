@@ -2,9 +2,10 @@
 
 Scenarios per size: (a) backfill with available-now, (b) a re-run with nothing new,
 (c) +1 % new files in the same process and (c') in a fresh process, (d) a trickle of one
-file every 200 ms into a continuous run, timed from landing to gold, (e) `query` on
-gold while (d) runs. Gold is checked against a plain-Python computation first: no
-correct gold, no timing. Writes one JSON file per run and prints a table.
+file every 200 ms into a continuous run, timed from landing to gold with nothing else
+running, (e) the same trickle with a DataFusion `query` on gold started every 2 s.
+Gold is checked against a plain-Python computation first: no correct gold, no timing.
+Writes one JSON file per run and prints a table.
 """
 
 from __future__ import annotations
@@ -116,9 +117,22 @@ def fresh_process_run(root: Path) -> dict:
 
 
 def trickle(
-    spark, config: PipelineConfig, listener: BatchTimes, seconds: float, every: float
+    spark,
+    config: PipelineConfig,
+    listener: BatchTimes,
+    seconds: float,
+    every: float,
+    *,
+    first: int,
+    query_every: float | None = None,
 ) -> dict:
-    """(d) one new file every ``every`` s into a continuous run; (e) `query` meanwhile."""
+    """(d) one new file every ``every`` s into a continuous run, timed landing → gold.
+
+    (e) With ``query_every``, a DataFusion `query` on gold is started that often (when
+    the previous one has finished) while files trickle in: freshness under a paced read
+    load. Without it, nothing else runs: freshness alone. Either way one Spark-engine
+    `query` is timed after gold has caught up, the streams still running.
+    """
     landing = Path(config.landing_path)
     listener.clear()
     base_total = sum(gold_counts(spark, config).values())
@@ -134,10 +148,7 @@ def trickle(
     runner = threading.Thread(target=run, daemon=True)
     runner.start()
     time.sleep(15)  # let the three queries start before the clock runs
-    first = 10_000_000
     landed_at: list[float] = []
-    # (e) DataFusion queries back to back while files trickle in; then, with the streams
-    # still running, one Spark-engine query (its own JVM would take the cores for a minute).
     query_seconds: dict[str, list[float]] = {"datafusion": [], "spark": []}
     env = {**os.environ, "OMDB_LAKEHOUSE_ROOT": str(Path(config.table_root).parent)}
 
@@ -150,26 +161,30 @@ def trickle(
             stderr=subprocess.DEVNULL,
         )
 
-    running, query_started = query("datafusion"), time.perf_counter()
+    running: subprocess.Popen | None = None
+    query_started = 0.0
     n = 0
     deadline = time.time() + seconds
     while time.time() < deadline:
         generate_one(landing, first + n)
         landed_at.append(time.time())
         n += 1
-        if running.poll() is not None:
+        if running is not None and running.poll() is not None:
             query_seconds["datafusion"].append(time.perf_counter() - query_started)
+            running = None
+        if query_every and running is None and time.perf_counter() - query_started >= query_every:
             running, query_started = query("datafusion"), time.perf_counter()
         time.sleep(every)
-    running.wait()
-    query_seconds["datafusion"].append(time.perf_counter() - query_started)
-    query_started = time.perf_counter()
-    query("spark").wait()
-    query_seconds["spark"].append(time.perf_counter() - query_started)
-    # Wait until gold has counted every trickled title, then stop.
+    if running is not None:
+        running.wait()
+        query_seconds["datafusion"].append(time.perf_counter() - query_started)
+    # Wait until gold has counted every trickled title; then one Spark query, then stop.
     wait_until = time.time() + 120
     while sum(gold_counts(spark, config).values()) < base_total + n and time.time() < wait_until:
         time.sleep(1)
+    query_started = time.perf_counter()
+    query("spark").wait()
+    query_seconds["spark"].append(time.perf_counter() - query_started)
     stop.set()
     runner.join(timeout=120)
     if errors:
@@ -253,7 +268,12 @@ def bench_size(label: str, pages: int, repeat: int, out: Path, with_trickle: boo
         run["plus_1pct_fresh_process"] = fresh_process_run(root)
         gate(spark, config)
         if with_trickle and attempt == 0:
-            run["trickle"] = trickle(spark, config, listener, seconds=60, every=0.2)
+            run["trickle_alone"] = trickle(
+                spark, config, listener, seconds=60, every=0.2, first=10_000_000
+            )
+            run["trickle_with_queries"] = trickle(
+                spark, config, listener, seconds=60, every=0.2, first=20_000_000, query_every=2.0
+            )
         run["tables"] = table_stats(spark, config)
         run["jvm_peak_rss_mb"] = jvm_peak_rss_mb(spark)
         results["runs"].append(run)
@@ -314,10 +334,11 @@ def table(report: dict) -> str:
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     for size in report["sizes"]:
-        trickle = next((r["trickle"] for r in size["runs"] if "trickle" in r), None)
-        if trickle:
-            brief = {k: v for k, v in trickle.items() if k != "streams"}
-            lines.append(f"{size['size']} trickle: " + json.dumps(brief))
+        for kind in ("trickle_alone", "trickle_with_queries"):
+            trickle = next((r[kind] for r in size["runs"] if kind in r), None)
+            if trickle:
+                brief = {k: v for k, v in trickle.items() if k != "streams"}
+                lines.append(f"{size['size']} {kind}: " + json.dumps(brief))
     return "\n".join(lines)
 
 
