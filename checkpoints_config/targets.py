@@ -25,6 +25,8 @@ _MAX_FILES = {"local": 5000, "dev": 2000, "prod": 10000}
 
 
 _ROOT_PARTS = ("landing", "tables", "checkpoints", "state")
+# What Spark's file sources read as a pattern in a path (``streams.literal_path``).
+SPARK_GLOB_CHARS = "[]{}*?\\"
 
 
 def resolve_root(root: str | os.PathLike[str] | None = None) -> Path:
@@ -39,11 +41,11 @@ def resolve_root(root: str | os.PathLike[str] | None = None) -> Path:
     """
     chosen = root if root not in (None, "") else os.environ.get(ROOT_ENV) or DEFAULT_ROOT
     path = Path(chosen).expanduser().resolve()
-    if ":" in str(path) and any(c in str(path) for c in "[]{}*?\\"):
+    if ":" in str(path) and any(c in str(path) for c in SPARK_GLOB_CHARS):
         # Spark globs such a path (escaped) component by component, and Hadoop cannot
         # name a component holding ':' on that route.
         raise ConfigError(
-            f"the root {str(path)!r} holds both ':' and one of []{{}}*?\\, "
+            f"the root {str(path)!r} holds both ':' and one of {SPARK_GLOB_CHARS}, "
             "which Spark cannot read literally: choose another folder"
         )
     for parent in path.parents:

@@ -43,7 +43,7 @@ def check_local_folders(config: PipelineConfig) -> None:
     Raises:
         ConfigError: one of them cannot be created (say, the root is a file).
     """
-    if _through_files_api(config) or config.on_unity_catalog:
+    if config.on_unity_catalog:
         return
     for folder in (config.landing_path, config.state_path):
         try:

@@ -14,6 +14,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 
+def page_bytes(envelope: dict[str, Any]) -> bytes:
+    """A landed page's content: the envelope as one line of compact UTF-8 JSON."""
+    return (json.dumps(envelope, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
 def _publish(temp: Path, target: Path) -> None:
     """Give ``temp`` its final name without ever replacing an existing file."""
     try:
@@ -45,7 +50,7 @@ class LocalLanding:
         if not target.is_relative_to(self.root):
             raise ValueError(f"landing path escapes the landing root: {relpath}")
         target.parent.mkdir(parents=True, exist_ok=True)
-        data = (json.dumps(envelope, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        data = page_bytes(envelope)
         # A leading dot hides the partial file from Spark's and Auto Loader's listings.
         temp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
         try:
@@ -95,6 +100,5 @@ class VolumeLanding:
         if ".." in relpath.parts or relpath.is_absolute():
             raise ValueError(f"landing path escapes the landing root: {relpath}")
         target = str(self.root / relpath)
-        data = (json.dumps(envelope, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-        self.client.files.upload(target, io.BytesIO(data), overwrite=False)
+        self.client.files.upload(target, io.BytesIO(page_bytes(envelope)), overwrite=False)
         return target

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 
 from checkpoints_config import PipelineConfig
+from producers.ledger import LocalFile
 from streaming.errors import LakehouseError
 from streaming.layers import LAYERS, downstream_of
 from streaming.layers import layer as layer_named
@@ -62,14 +62,15 @@ def reset_stream(spark: SparkSession, config: PipelineConfig, stream: str) -> li
 def finish_interrupted_reset(spark: SparkSession, config: PipelineConfig) -> list[str]:
     """Complete a reset that was interrupted, if one was; returns what it did."""
     pending = _pending_file(config)
-    if pending is None or not pending.exists():
+    text = pending.read() if pending is not None else None
+    if text is None:
         return []
     try:
-        stream = json.loads(pending.read_text(encoding="utf-8"))["stream"]
+        stream = json.loads(text)["stream"]
         layer_named(stream)
     except (ValueError, KeyError, TypeError, LakehouseError):
         raise LakehouseError(
-            f"{pending} records an interrupted reset but cannot be read: run "
+            f"{pending.path} records an interrupted reset but cannot be read: run "
             "`omdb-lakehouse reset --stream bronze` to rebuild every layer"
         ) from None
     return [f"completing an interrupted reset from {stream}", *_reset(spark, config, stream)]
@@ -89,19 +90,16 @@ def _reset(spark: SparkSession, config: PipelineConfig, stream: str) -> list[str
             done.append(f"removed the {item.name} checkpoint")
     pending = _pending_file(config)
     if pending is not None:
-        pending.unlink(missing_ok=True)
+        pending.path.unlink(missing_ok=True)
     return done
 
 
-def _pending_file(config: PipelineConfig) -> Path | None:
-    return Path(config.state_path) / "reset-pending.json" if config.state_path else None
+def _pending_file(config: PipelineConfig) -> LocalFile | None:
+    """The record of a reset in flight (replaced atomically: whole or absent)."""
+    return LocalFile(Path(config.state_path) / "reset-pending.json") if config.state_path else None
 
 
 def _write_pending(config: PipelineConfig, stream: str) -> None:
     pending = _pending_file(config)
-    if pending is None:
-        return
-    pending.parent.mkdir(parents=True, exist_ok=True)
-    temp = pending.with_name(f".{pending.name}.tmp")
-    temp.write_text(json.dumps({"stream": stream}), encoding="utf-8")
-    os.replace(temp, pending)  # a reset interrupted even here leaves a whole record or none
+    if pending is not None:
+        pending.write(json.dumps({"stream": stream}))

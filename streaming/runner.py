@@ -89,24 +89,26 @@ def run_available_now(
                 # Nothing new above and nothing left over: starting the query would only
                 # find that out (half a second per stream on a warm session).
                 stream_summary = StreamSummary(layer.name)
-                summary.streams.append(stream_summary)
-                if on_stream_done:
-                    on_stream_done(stream_summary)
-                continue
-            query = layer.start(spark, config)
-            try:
-                query.awaitTermination()
-            except StreamingQueryException as exc:
-                raise LakehouseError(f"the {layer.name} stream failed: {first_line(exc)}") from exc
-            finally:
-                if query.isActive:
-                    query.stop()
-            stream_summary = StreamSummary.of(layer.name, query)
+            else:
+                stream_summary = _catch_up(spark, config, layer)
             upstream_wrote = stream_summary.batches > 0
             summary.streams.append(stream_summary)
             if on_stream_done:
                 on_stream_done(stream_summary)
         return summary
+
+
+def _catch_up(spark: SparkSession, config: PipelineConfig, layer: Layer) -> StreamSummary:
+    """Run one layer's query until it has read everything there is, then stop it."""
+    query = layer.start(spark, config)
+    try:
+        query.awaitTermination()
+    except StreamingQueryException as exc:
+        raise LakehouseError(f"the {layer.name} stream failed: {first_line(exc)}") from exc
+    finally:
+        if query.isActive:
+            query.stop()
+    return StreamSummary.of(layer.name, query)
 
 
 def caught_up(config: PipelineConfig, layer: Layer) -> bool:

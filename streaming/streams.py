@@ -10,11 +10,12 @@ from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import PipelineConfig, StreamConfig, TableRef
+from checkpoints_config.targets import SPARK_GLOB_CHARS
 from producers.landing import SPARK_READ_OPTIONS
 
 BatchFunction = Callable[[DataFrame, int], None]
 
-_GLOB_CHARS = re.compile(r"([\\\[\]{}*?])")
+_GLOB_CHARS = re.compile(f"([{re.escape(SPARK_GLOB_CHARS)}])")
 
 
 def literal_path(path: str) -> str:
