@@ -36,6 +36,7 @@ from streaming.transforms.bronze import with_parsed_envelope
 from tests.bench.generate import generate
 from tests.bench.listener import BatchTimes
 from tests.bench.peer import peer_gold
+from tests.bench.targets import by_size, judge
 from tests.invariants import files_per_commit, gold_counts, ground_truth
 
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
@@ -342,6 +343,11 @@ def table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def targets_text(reports: list[dict]) -> str:
+    """Every target with its measured figure: met, MISSED, or not measured."""
+    return "\n".join(["targets:", *(v.line() for v in judge(by_size(reports)))])
+
+
 def environment() -> dict:
     return {
         "python": platform.python_version(),
@@ -360,7 +366,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per size (medians reported)")
     parser.add_argument("--out", default="bench-results", help="folder for the JSON results")
     parser.add_argument("--trickle", action="store_true", help="also run (d) and (e), 60 s each")
+    parser.add_argument(
+        "--show",
+        nargs="+",
+        metavar="JSON",
+        help="run nothing: judge the targets over results written before (later files win)",
+    )
     args = parser.parse_args(argv)
+    if args.show:
+        reports = [json.loads(Path(name).read_text()) for name in args.show]
+        print(targets_text(reports))
+        return 0
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     report = {"environment": environment(), "sizes": []}
@@ -375,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     path = out / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps(report, indent=2))
     print(table(report))
+    print(targets_text([report]))
     print(f"results: {path}")
     return 0
 
