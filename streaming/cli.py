@@ -19,7 +19,7 @@ from checkpoints_config.targets import DEFAULT_ROOT, ROOT_ENV, TARGETS
 from producers.omdb_client import KEY_ENV, URL_ENV
 from producers.produce import DEFAULT_MAX_REQUESTS
 from streaming.errors import LakehouseError, first_line
-from streaming.query import FORMATS
+from streaming.output import FORMATS
 
 GOLD_COLUMNS = ("release_year", "media_type", "total_releases")
 DEBUG_ENV = "OMDB_LAKEHOUSE_DEBUG"
@@ -49,6 +49,14 @@ def _common() -> argparse.ArgumentParser:
         "--checkpoint-volume",
         default="checkpoints",
         help="checkpoint volume (dev and prod; default checkpoints)",
+    )
+    return common
+
+
+def _root_only() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--root", help=f"local root folder (env {ROOT_ENV}; default {DEFAULT_ROOT})"
     )
     return common
 
@@ -181,6 +189,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--stream", required=True, choices=STREAMS, help="the first layer to rebuild"
     )
 
+    serve = commands.add_parser(
+        "serve",
+        parents=[_root_only()],
+        help="the local always-on lakehouse: streams, SQL and status in one process",
+        description="Run the three streams continuously in one long-running process that "
+        "also answers `query`, `status` and `report` from other terminals (no JVM of "
+        "their own) and hosts Spark Connect, all on loopback. New landed files (e.g. from "
+        "`produce`) reach gold by themselves. Ctrl-C or SIGTERM stops it cleanly. While it "
+        "runs, `run` and `reset` on the same root refuse.",
+    )
+    serve.add_argument(
+        "--interval", default="1s", help="micro-batch interval of the streams (default 1s)"
+    )
+
     commands.add_parser(
         "demo",
         parents=[common],
@@ -205,28 +227,49 @@ def _positive_int(text: str) -> int:
 
 def _config(args: argparse.Namespace) -> PipelineConfig:
     return load_target(
-        args.target,
+        getattr(args, "target", "local"),
         root=args.root,
-        catalog=args.catalog,
-        schema=args.schema,
-        landing_volume=args.landing_volume,
-        checkpoint_volume=args.checkpoint_volume,
+        catalog=getattr(args, "catalog", None),
+        schema=getattr(args, "schema", None),
+        landing_volume=getattr(args, "landing_volume", "landing"),
+        checkpoint_volume=getattr(args, "checkpoint_volume", "checkpoints"),
     )
+
+
+def _served(config: PipelineConfig):
+    """The running ``serve`` of a local root, unless ``SPARK_REMOTE`` names a server."""
+    from streaming.served import find_serve
+
+    if os.environ.get("SPARK_REMOTE", "").strip():
+        return None
+    return find_serve(config, _say)
+
+
+def _refuse_while_serving(config: PipelineConfig, command: str) -> None:
+    record = _served(config)
+    if record is not None:
+        raise LakehouseError(
+            f"serve (pid {record.pid}) runs the streams on this root: it picks up new files "
+            f"by itself; stop it (Ctrl-C, or kill {record.pid}) before `{command}`"
+        )
+
+
+def _log_dir(config: PipelineConfig) -> Path | None:
+    """``<root>/logs`` when it can be written; None (a temporary folder) otherwise."""
+    if config.on_unity_catalog or not config.table_root:
+        return None
+    log_dir = Path(config.table_root).parent / "logs"
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a root the user can only read: it can still be read
+    return log_dir if os.access(log_dir, os.W_OK) else None
 
 
 def _spark(config: PipelineConfig):
     from streaming.session import get_spark
 
-    log_dir = None
-    if not config.on_unity_catalog and config.table_root:
-        log_dir = Path(config.table_root).parent / "logs"
-        try:
-            log_dir.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            log_dir = None  # a root the user can only read: it can still be read
-        if log_dir is not None and not os.access(log_dir, os.W_OK):
-            log_dir = None
-    return get_spark(log_dir=log_dir)
+    return get_spark(log_dir=_log_dir(config))
 
 
 def _say(message: str) -> None:
@@ -238,6 +281,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = _config(args).with_trigger(Trigger(args.trigger, args.interval))
     check_landing(config)
+    _refuse_while_serving(config, "run")
     spark = _spark(config)
     if config.bronze.trigger.one_shot:
         _say("running bronze → silver → gold (available-now)")
@@ -279,7 +323,7 @@ def _statement(args: argparse.Namespace) -> str:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from streaming.query import format_rows, query_failed, run_sql
+    from streaming.output import format_rows
     from streaming.read_only import check_statement
 
     args.sql = _statement(args)
@@ -299,6 +343,15 @@ def cmd_query(args: argparse.Namespace) -> int:
         columns, rows = run_sql_datafusion(config, args.sql)
         print(format_rows(columns, rows, args.format))
         return 0
+    record = _served(config)
+    if record is not None:
+        from streaming.served import ask
+
+        answer = ask(record, "/sql", {"statement": args.sql})
+        print(format_rows(answer["columns"], answer["rows"], args.format))
+        return 0
+    from streaming.query import query_failed, run_sql
+
     spark = _spark(config)
     df = run_sql(spark, config, args.sql)
     try:
@@ -310,10 +363,17 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from streaming.query import format_rows
-    from streaming.status import collect_status
+    from streaming.output import format_rows
 
     config = _config(args)
+    record = _served(config)
+    if record is not None:
+        from streaming.served import ask
+
+        _print_served_status(ask(record, "/status"), args.format)
+        return 0
+    from streaming.status import collect_status
+
     status = collect_status(_spark(config), config)
     if args.format == "json":
         print(json.dumps(asdict(status), indent=2))
@@ -329,6 +389,34 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
         print()
     return 0
+
+
+def _print_served_status(status: dict, fmt: str) -> None:
+    from streaming.output import format_rows
+
+    if fmt == "json":
+        print(json.dumps(status, indent=2))
+        return
+    serving = status["serving"]
+    print(
+        f"serving since {serving['started_at']} (pid {serving['pid']}, every "
+        f"{serving['interval']}; Spark Connect at {serving['connect_url']})\n"
+    )
+    sections = [
+        ("streams", ["stream", "last_batch", "last_batch_at", "last_batch_rows", "lag"]),
+        ("tables", ["table", "version", "updated_at"]),
+        ("data quality (all batches)", ["rule", "passed", "failed"]),
+    ]
+    for key_title, columns in sections:
+        items = status[
+            key_title.split()[0] if key_title != "data quality (all batches)" else "rules"
+        ]
+        print(
+            f"{key_title}\n"
+            + format_rows(columns, [[i[c] for c in columns] for i in items], "table")
+        )
+        print()
+    print(f"gold freshness: {status['freshness']['text']}")
 
 
 def cmd_produce(args: argparse.Namespace) -> int:
@@ -377,23 +465,38 @@ def cmd_report(args: argparse.Namespace) -> int:
     config = _config(args)
     if config.on_unity_catalog:
         raise LakehouseError("report charts the local gold table; on Databricks use the dashboard")
-    _write_report(_spark(config), config, args.out)
+    record = _served(config)
+    if record is None:
+        _write_report(_gold_rows(_spark(config), config), config, args.out)
+        return 0
+    from streaming.served import ask
+
+    if not Path(config.table("gold").path, "_delta_log").is_dir():
+        raise LakehouseError("gold does not exist yet: run the pipeline first")
+    sql = f"SELECT {', '.join(GOLD_COLUMNS)} FROM {config.tables.gold}"
+    _write_report(
+        [tuple(r) for r in ask(record, "/sql", {"statement": sql})["rows"]], config, args.out
+    )
     return 0
 
 
-def _write_report(spark, config: PipelineConfig, out: str | None) -> None:
+def _gold_rows(spark, config: PipelineConfig) -> list[tuple]:
+    from streaming.tables import read_table, table_exists
+
+    gold = config.table("gold")
+    if not table_exists(spark, gold):
+        raise LakehouseError("gold does not exist yet: run the pipeline first")
+    return [tuple(r) for r in read_table(spark, gold).select(*GOLD_COLUMNS).collect()]
+
+
+def _write_report(rows: list[tuple], config: PipelineConfig, out: str | None) -> None:
     try:
         from streaming.report import render_report
     except ImportError:
         raise LakehouseError(
             "report needs matplotlib: pip install 'omdb-lakehouse[local]'"
         ) from None
-    from streaming.tables import read_table, table_exists
 
-    gold = config.table("gold")
-    if not table_exists(spark, gold):
-        raise LakehouseError("gold does not exist yet: run the pipeline first")
-    rows = [tuple(r) for r in read_table(spark, gold).select(*GOLD_COLUMNS).collect()]
     files = render_report(rows, out or Path(config.state_path).parent / "report")
     _say(f"report: {files.html} ({files.stacked_bars_png.name}, {files.lines_png.name})")
 
@@ -402,6 +505,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
     from streaming.reset import reset_stream
 
     config = _config(args)
+    _refuse_while_serving(config, "reset")
     for line in reset_stream(_spark(config), config, args.stream) or ["nothing to reset"]:
         _say(line)
     _say("run `omdb-lakehouse run` to rebuild")
@@ -413,7 +517,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from producers.offline.catalog import DEMO_TERMS
     from producers.produce import Search
     from producers.progress import summary_line
-    from streaming.query import format_rows, run_sql
+    from streaming.output import format_rows
+    from streaming.query import run_sql
     from streaming.runner import run_available_now
 
     config = _config(args)
@@ -431,11 +536,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "ORDER BY release_year, media_type",
     )
     print(format_rows(df.columns, df.collect(), "table"))
-    _write_report(spark, config, None)
+    _write_report(_gold_rows(spark, config), config, None)
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from streaming.serve import serve
+
+    config = _config(args).with_trigger(Trigger("continuous", args.interval))
+    return serve(config, _log_dir(config) or Path(config.state_path), _say)
+
+
 COMMANDS = {
+    "serve": cmd_serve,
     "produce": cmd_produce,
     "report": cmd_report,
     "reset": cmd_reset,

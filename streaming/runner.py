@@ -151,28 +151,53 @@ def run_continuous(
     less often on a landing so large that screening would take over 10 % of a core.
     """
     check_landing(config)
-    queries: dict[str, StreamingQuery] = {}
     with pipeline_lock(config):
-        prepare(spark, config, say)
-        next_screen = time.monotonic() + screen_seconds
-        try:
-            for layer in LAYERS:
-                queries[layer.name] = layer.start(spark, config)
-            while not stop.is_set():
-                for name, query in queries.items():
-                    if not query.isActive:
-                        error = query.exception()
-                        raise LakehouseError(
-                            f"the {name} stream failed: {first_line(error) if error else 'stopped'}"
-                        )
-                if time.monotonic() >= next_screen:
-                    started = time.monotonic()
-                    screen(config, say)
-                    took = time.monotonic() - started
-                    next_screen = time.monotonic() + max(screen_seconds, 10 * took)
-                stop.wait(poll_seconds)
-        finally:
-            for query in queries.values():
-                if query.isActive:
-                    query.stop()
+        return keep_running(
+            spark, config, stop, poll_seconds=poll_seconds, say=say, screen_seconds=screen_seconds
+        )
+
+
+def keep_running(
+    spark: SparkSession,
+    config: PipelineConfig,
+    stop: threading.Event,
+    *,
+    poll_seconds: float = 0.5,
+    say: Say = _quiet,
+    screen_seconds: float = 2.0,
+    on_started: Callable[[dict[str, StreamingQuery]], None] | None = None,
+    on_poll: Callable[[], None] | None = None,
+) -> RunSummary:
+    """``run_continuous`` for a caller that holds the root's lock (``serve``).
+
+    ``on_started`` gets the running queries; ``on_poll`` is called on every poll, on
+    this thread, while they run.
+    """
+    queries: dict[str, StreamingQuery] = {}
+    prepare(spark, config, say)
+    next_screen = time.monotonic() + screen_seconds
+    try:
+        for layer in LAYERS:
+            queries[layer.name] = layer.start(spark, config)
+        if on_started:
+            on_started(queries)
+        while not stop.is_set():
+            for name, query in queries.items():
+                if not query.isActive:
+                    error = query.exception()
+                    raise LakehouseError(
+                        f"the {name} stream failed: {first_line(error) if error else 'stopped'}"
+                    )
+            if time.monotonic() >= next_screen:
+                started = time.monotonic()
+                screen(config, say)
+                took = time.monotonic() - started
+                next_screen = time.monotonic() + max(screen_seconds, 10 * took)
+            if on_poll:
+                on_poll()
+            stop.wait(poll_seconds)
+    finally:
+        for query in queries.values():
+            if query.isActive:
+                query.stop()
     return RunSummary([StreamSummary.of(name, query) for name, query in queries.items()])

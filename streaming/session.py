@@ -104,7 +104,7 @@ def get_spark(app_name: str = "omdb-lakehouse", *, log_dir: Path | None = None) 
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    return _start_local(app_name, log_dir or Path(tempfile.gettempdir()) / "omdb-lakehouse")
+    return start_local(app_name, log_dir or Path(tempfile.gettempdir()) / "omdb-lakehouse")
 
 
 def connect(url: str) -> SparkSession:
@@ -197,14 +197,17 @@ def _java_option(name: str, value: str) -> str:
     return shlex.quote(f"-D{name}={value}")
 
 
-def _local_builder(app_name: str, log_dir: Path) -> SparkSession.Builder:
+def _local_builder(app_name: str, log_dir: Path, extra: Mapping[str, str]) -> SparkSession.Builder:
     builder = SparkSession.builder.appName(app_name)
-    for key, value in local_confs(log_dir).items():
+    for key, value in {**local_confs(log_dir), **extra}.items():
         builder = builder.config(key, value)
     return builder
 
 
-def _start_local(app_name: str, log_dir: Path) -> SparkSession:
+def start_local(
+    app_name: str, log_dir: Path, extra: Mapping[str, str] | None = None
+) -> SparkSession:
+    """A new local session with Delta (and ``extra`` confs), its JVM output in ``log_dir``."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise LakehouseError("Java 17 is needed to run Spark locally, and no `java` was found")
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -212,7 +215,7 @@ def _start_local(app_name: str, log_dir: Path) -> SparkSession:
     for attempt in (1, 2):
         try:
             with _jvm_output_to(log_file):
-                spark = _local_builder(app_name, log_dir).getOrCreate()
+                spark = _local_builder(app_name, log_dir, extra or {}).getOrCreate()
             spark.sparkContext.setLogLevel("WARN")
             _remember_jars(spark)
             return spark

@@ -71,27 +71,28 @@ def collect_status(spark: SparkSession, config: PipelineConfig) -> Status:
                 stream.name,
                 batch,
                 at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                _lag(stream.name, checkpoint, config, tables),
+                lag(stream.name, checkpoint, config, tables),
             )
         )
 
-    rules: list[RuleStatus] = []
-    metrics = config.table("dq_metrics")
-    if tables["dq_metrics"].version is not None:
-        totals = (
-            read_table(spark, metrics)
-            .groupBy("rule")
-            .agg(F.sum("passed").alias("passed"), F.sum("failed").alias("failed"))
-            .orderBy("rule")
-            .collect()
-        )
-        rules = [RuleStatus(r.rule, int(r.passed or 0), int(r.failed or 0)) for r in totals]
+    rules = rule_totals(spark, config) if tables["dq_metrics"].version is not None else []
     return Status(streams, list(tables.values()), rules)
 
 
-def _lag(
-    name: str, checkpoint: Path, config: PipelineConfig, tables: dict[str, TableStatus]
-) -> str:
+def rule_totals(spark: SparkSession, config: PipelineConfig) -> list[RuleStatus]:
+    """Passed and failed records per data-quality rule, over every batch so far."""
+    totals = (
+        read_table(spark, config.table("dq_metrics"))
+        .groupBy("rule")
+        .agg(F.sum("passed").alias("passed"), F.sum("failed").alias("failed"))
+        .orderBy("rule")
+        .collect()
+    )
+    return [RuleStatus(r.rule, int(r.passed or 0), int(r.failed or 0)) for r in totals]
+
+
+def lag(name: str, checkpoint: Path, config: PipelineConfig, tables: dict[str, TableStatus]) -> str:
+    """How far a stream is behind its source: files pending, or source versions behind."""
     source = layer(name).source
     if source == LANDING:
         landing = Path(config.landing_path)

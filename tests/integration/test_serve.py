@@ -1,0 +1,191 @@
+"""`omdb-lakehouse serve` as its own process, and the CLI as others beside it.
+
+One real server for the module (its JVM, its streams, its SQL endpoint); every client
+runs with no Java on PATH, so an answer proves it came from the server and that the
+client started no JVM of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from checkpoints_config import local
+from streaming.connect_server import free_port
+from streaming.served import ServeRecord, answers, record_path
+from tests.invariants import ground_truth
+
+START_SECONDS = 240  # a JVM start and the first batches, on a busy 2-core machine
+GOLD_SECONDS = 240
+
+
+def _cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "streaming.cli", *argv], env=env, capture_output=True, text=True
+    )
+
+
+def _dead_pid() -> int:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    return gone.pid
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        children = Path(f"/proc/{parent}/task/{parent}/children")
+        kids = {int(c) for c in children.read_text().split()} if children.exists() else set()
+        found |= kids
+        todo += kids
+    return found
+
+
+class Served:
+    def __init__(self, root: Path, process: subprocess.Popen, log: Path, no_java: dict) -> None:
+        self.root, self.process, self.log, self.no_java = root, process, log, no_java
+        self.config = local(root)
+
+    def cli(self, *argv: str) -> subprocess.CompletedProcess:
+        """The CLI on this root, with no Java to be found: only the server can answer."""
+        return _cli(*argv, "--root", str(self.root), env=self.no_java)
+
+    def gold_total(self) -> int:
+        sql = "SELECT coalesce(sum(total_releases), 0) AS n FROM omdb_releases_gold"
+        done = self.cli("query", sql, "--format", "json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)[0]["n"]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> Served:
+    root = tmp_path_factory.mktemp("served")
+    config = local(root)
+    # What a SIGKILLed server leaves: a record whose pid is gone and whose port is closed.
+    stale = ServeRecord(
+        pid=_dead_pid(),
+        sql_url=f"http://127.0.0.1:{free_port()}",
+        connect_url=f"sc://127.0.0.1:{free_port()}",
+        started_at="2026-01-01 00:00:00 UTC",
+        interval="1 seconds",
+    )
+    stale.save(record_path(config))
+    log = root.parent / f"{root.name}-serve.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streaming.cli", "serve", "--root", str(root)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    no_java = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"} | {
+        "PATH": str(tmp_path_factory.mktemp("no-java"))
+    }
+    server = Served(root, process, log, no_java)
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline and process.poll() is None:
+        path = record_path(config)
+        if path.is_file() and ServeRecord.load(path).pid == process.pid:
+            break
+        time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail(f"serve did not start: {log.read_text()[-2000:]}")
+    yield server
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_serve_ignores_a_stale_record_and_records_where_it_listens(served):
+    said = served.log.read_text()
+    assert "ignoring" in said and "does not answer" in said
+    record = ServeRecord.load(record_path(served.config))
+    assert record.pid == served.process.pid
+    assert record.sql_url.startswith("http://127.0.0.1:")
+    assert record.connect_url.startswith("sc://127.0.0.1:")
+    assert answers(record)
+
+
+def test_files_landed_by_produce_reach_gold_seen_by_a_query_from_another_process(served):
+    landed = served.cli("produce", "--term", "batman", "--max-pages", "3")
+    assert landed.returncode == 0, landed.stderr
+    expected = sum(ground_truth(served.config.landing_path).gold.values())
+    assert expected > 0
+    deadline = time.monotonic() + GOLD_SECONDS
+    total = served.gold_total()
+    while total != expected and time.monotonic() < deadline:
+        time.sleep(1)
+        total = served.gold_total()
+    assert total == expected
+
+
+def test_status_shows_streams_and_gold_freshness_while_serving(served):
+    deadline = time.monotonic() + GOLD_SECONDS
+    while True:
+        done = served.cli("status", "--format", "json")
+        assert done.returncode == 0, done.stderr
+        status = json.loads(done.stdout)
+        if status["freshness"]["caught_up"] or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert status["serving"]["pid"] == served.process.pid
+    assert [s["stream"] for s in status["streams"]] == ["bronze", "silver", "gold"]
+    assert status["streams"][0]["lag"] == "0 files pending"
+    assert all(s["last_batch"] is not None for s in status["streams"])
+    assert status["freshness"]["caught_up"] and status["freshness"]["gold_updated_at"]
+    assert {r["rule"] for r in status["rules"]} >= {"imdb_id_format", "page_well_formed"}
+    text = served.cli("status")
+    assert text.returncode == 0 and "gold freshness: up to date" in text.stdout
+
+
+def test_report_charts_gold_through_the_server(served, tmp_path):
+    done = served.cli("report", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "report.html").stat().st_size > 0
+
+
+def test_spark_connect_clients_reach_the_served_session(served):
+    record = ServeRecord.load(record_path(served.config))
+    sql = "SELECT count(*) AS n FROM omdb_releases_gold"
+    argv = ["query", sql, "--format", "json", "--root", str(served.root)]
+    done = _cli(*argv, env=served.no_java | {"SPARK_REMOTE": record.connect_url})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)[0]["n"] > 0
+
+
+def test_a_read_only_refusal_comes_back_as_the_same_one_line(served):
+    done = served.cli("query", "DELETE FROM omdb_releases_gold")
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("error: query is read-only")
+
+
+@pytest.mark.parametrize(
+    "argv", [("run",), ("reset", "--stream", "gold"), ("serve",)], ids=["run", "reset", "serve"]
+)
+def test_run_reset_and_a_second_serve_refuse_in_one_line(served, argv):
+    done = served.cli(*argv)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(served.process.pid) in lines[0], done.stderr
+
+
+def test_stopping_serve_leaves_no_process_and_no_record(served):
+    children = _descendants(served.process.pid)
+    assert children, "serve runs its JVM as a child process"
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(timeout=120) == 0
+    assert "stopped cleanly" in served.log.read_text()
+    assert not record_path(served.config).exists()
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]
