@@ -216,6 +216,18 @@ def set_aside_files(landing: str | os.PathLike[str]) -> list[Path]:
     return sorted(p for p in aside.rglob("*") if p.is_symlink() or p.is_file())
 
 
+def landing_fingerprint(landing: str | os.PathLike[str]) -> str:
+    """A digest of the files bronze reads (name, size, modification time), for telling
+    whether anything landed since a run without asking Spark to list the folder."""
+    digest = hashlib.sha256()
+    for entry, reason in sorted(_entries(Path(landing)), key=lambda item: item[0].path):
+        if reason is None and entry.is_file(follow_symlinks=False):
+            stat = entry.stat(follow_symlinks=False)
+            if stat.st_size > 0:
+                digest.update(f"{entry.path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def landed_files(landing: str | os.PathLike[str]) -> list[Path]:
     """The files bronze reads under a local ``landing`` folder, sorted.
 

@@ -50,3 +50,25 @@ def local_table_version(path: str | Path) -> int | None:
         return None
     versions = [int(f.name[:20]) for f in log.iterdir() if f.name.endswith(".json")]
     return max(versions, default=None)
+
+
+# Kept beside Spark's files in bronze's checkpoint, so that it goes with the checkpoint
+# (a reset, a deleted checkpoint) and can never vouch for a checkpoint it did not see.
+LANDING_SEEN = "landing_seen"
+
+
+def landing_seen(checkpoint: str | Path) -> str | None:
+    """The landing fingerprint every file of which bronze has committed, if recorded."""
+    path = Path(checkpoint) / LANDING_SEEN
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def mark_landing_seen(checkpoint: str | Path, fingerprint: str) -> None:
+    """Record that bronze committed every file of ``fingerprint`` (atomically)."""
+    path = Path(checkpoint) / LANDING_SEEN
+    partial = path.with_name(f".{LANDING_SEEN}.partial")
+    partial.write_text(fingerprint + "\n", encoding="utf-8")
+    partial.replace(path)

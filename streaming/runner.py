@@ -13,8 +13,13 @@ from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import PipelineConfig
-from producers.landing import screen_landing
-from streaming.checkpoints import delta_versions_done, local_table_version
+from producers.landing import landing_fingerprint, screen_landing
+from streaming.checkpoints import (
+    delta_versions_done,
+    landing_seen,
+    local_table_version,
+    mark_landing_seen,
+)
 from streaming.errors import LakehouseError, first_line
 from streaming.layers import LANDING, LAYERS, Layer
 from streaming.lock import pipeline_lock
@@ -85,17 +90,36 @@ def run_available_now(
         summary = RunSummary()
         upstream_wrote = True
         for layer in LAYERS:
-            if not upstream_wrote and caught_up(config, layer):
-                # Nothing new above and nothing left over: starting the query would only
-                # find that out (half a second per stream on a warm session).
+            if layer.source == LANDING:
+                landed = landing_now(config)
+                skip = landed is not None and landed == landing_seen(_checkpoint(config, layer))
+            else:
+                landed = None
+                skip = not upstream_wrote and caught_up(config, layer)
+            if skip:
+                # Nothing new to read, and the checkpoint says so: starting the query would
+                # only find that out (listing every landed file, seconds at 100,000 files).
                 stream_summary = StreamSummary(layer.name)
             else:
                 stream_summary = _catch_up(spark, config, layer)
+                if landed is not None:
+                    # Every file of the fingerprint was there when the query started, and
+                    # available-now reads all it found at its start.
+                    mark_landing_seen(_checkpoint(config, layer), landed)
             upstream_wrote = stream_summary.batches > 0
             summary.streams.append(stream_summary)
             if on_stream_done:
                 on_stream_done(stream_summary)
         return summary
+
+
+def _checkpoint(config: PipelineConfig, layer: Layer) -> str:
+    return config.stream(layer.name).checkpoint_location
+
+
+def landing_now(config: PipelineConfig) -> str | None:
+    """The local landing's fingerprint; None on Databricks (Auto Loader keeps its own)."""
+    return None if config.on_unity_catalog else landing_fingerprint(config.landing_path)
 
 
 def _catch_up(spark: SparkSession, config: PipelineConfig, layer: Layer) -> StreamSummary:

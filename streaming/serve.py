@@ -43,6 +43,7 @@ from streaming.status import RuleStatus, TableStatus, lag, rule_totals
 from streaming.tables import has_commits, read_table, table_exists
 
 CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
+SQL_POOL = "sql"  # the endpoint's jobs: a fair-scheduler pool apart from the streams'
 
 Say = Callable[[str], None]
 
@@ -196,6 +197,7 @@ class SqlEndpoint:
     def sql(self, statement: str) -> dict[str, Any]:
         with self._sql_lock:  # one statement at a time: the views are shared
             check_statement(statement)
+            self.spark.sparkContext.setLocalProperty("spark.scheduler.pool", SQL_POOL)
             existing = tuple(has_commits(ref.path) for ref in self.config.all_tables())
             if existing != self._registered:
                 # A view over a Delta folder reads the newest version at every query:
@@ -288,6 +290,8 @@ def serve(config: PipelineConfig, log_dir: Path, say: Say) -> int:
             log_dir,
             {
                 "spark.plugins": CONNECT_PLUGIN,
+                # Queries share the cores with the streams instead of queuing behind them.
+                "spark.scheduler.mode": "FAIR",
                 "spark.connect.grpc.binding.address": HOST,
                 "spark.connect.grpc.binding.port": str(connect_port),
             },

@@ -3,7 +3,8 @@
 Scenarios per size: (a) backfill with available-now, (b) a re-run with nothing new,
 (c) +1 % new files in the same process and (c') in a fresh process, (d) a trickle of one
 file every 200 ms into a continuous run, timed from landing to gold with nothing else
-running, (e) the same trickle with a DataFusion `query` on gold started every 2 s.
+running, (e) the same trickle with a DataFusion `query` on gold started every 2 s, (f) the
+same trickle into `serve`, with `query` (Spark SQL) and `status` timed as whole processes.
 Gold is checked against a plain-Python computation first: no correct gold, no timing.
 Writes one JSON file per run and prints a table.
 """
@@ -15,6 +16,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -191,7 +193,20 @@ def trickle(
     if errors:
         raise errors[0]
     gate(spark, config)
-    # Freshness: the first gold commit whose total covers the i-th file, minus its landing.
+    return {
+        "files": n,
+        **freshness(spark, config, landed_at, base_total),
+        "streams": listener.summary(),
+        **{
+            f"query_{engine}_s_p50": round(statistics.median(times), 3) if times else None
+            for engine, times in query_seconds.items()
+        },
+        "queries": {engine: len(times) for engine, times in query_seconds.items()},
+    }
+
+
+def freshness(spark, config: PipelineConfig, landed_at: list[float], base_total: int) -> dict:
+    """Landing → gold: the first gold commit whose total covers the i-th file, minus its landing."""
     commits = sorted(
         (row["version"], row["timestamp"].timestamp())
         for row in history(spark, config.table("gold")).collect()
@@ -211,18 +226,92 @@ def trickle(
         if done is not None:
             lags.append(max(done - t, 0.0))
     return {
-        "files": n,
         "freshness_p50_s": round(statistics.median(lags), 3) if lags else None,
         "freshness_p95_s": round(statistics.quantiles(lags, n=20)[-1], 3)
         if len(lags) > 1
         else None,
         "counted": len(lags),
-        "streams": listener.summary(),
-        **{
-            f"query_{engine}_s_p50": round(statistics.median(times), 3) if times else None
-            for engine, times in query_seconds.items()
-        },
-        "queries": {engine: len(times) for engine, times in query_seconds.items()},
+    }
+
+
+def _percentiles(name: str, times: list[float]) -> dict:
+    if not times:
+        return {f"{name}_count": 0}
+    p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else times[0]
+    return {
+        f"{name}_count": len(times),
+        f"{name}_p50_s": round(statistics.median(times), 3),
+        f"{name}_p95_s": round(p95, 3),
+    }
+
+
+def serving(spark, config: PipelineConfig, seconds: float, every: float, *, first: int) -> dict:
+    """(f) `serve` on the root while a file lands every ``every`` s: freshness, and `query`
+    (Spark SQL, one every second) and `status` (one every 5 s) each timed as a whole process.
+    """
+    root = Path(config.table_root).parent
+    landing = Path(config.landing_path)
+    base_total = sum(gold_counts(spark, config).values())
+    log = root / "logs" / "bench-serve.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    cli = [sys.executable, "-m", "streaming.cli"]
+    with open(log, "w") as out:
+        server = subprocess.Popen(
+            [*cli, "serve", "--root", str(root), "--interval", "0.5s"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    record = Path(config.state_path) / "serve.json"
+    deadline = time.time() + 300
+    while not record.exists() and server.poll() is None and time.time() < deadline:
+        time.sleep(0.5)
+    if not record.exists():
+        server.kill()
+        raise RuntimeError(f"serve did not start; see {log}")
+    time.sleep(15)  # its queries' first batches, as in the trickle
+    sql = (
+        "SELECT release_year, media_type, total_releases FROM omdb_releases_gold "
+        "WHERE release_year >= 2000 ORDER BY total_releases DESC LIMIT 10"
+    )
+    timings: dict[str, list[float]] = {"query": [], "status": []}
+    stop = threading.Event()
+
+    def clients() -> None:
+        last_status = 0.0
+        while not stop.is_set():
+            started = time.perf_counter()
+            kind = "status" if started - last_status >= 5 else "query"
+            argv = ["status"] if kind == "status" else ["query", sql]
+            done = subprocess.run([*cli, *argv, "--root", str(root)], capture_output=True)
+            if done.returncode == 0:
+                timings[kind].append(time.perf_counter() - started)
+            if kind == "status":
+                last_status = started
+            stop.wait(max(0.0, 1.0 - (time.perf_counter() - started)))
+
+    load = threading.Thread(target=clients, daemon=True)
+    load.start()
+    landed_at: list[float] = []
+    n = 0
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        generate_one(landing, first + n)
+        landed_at.append(time.time())
+        n += 1
+        time.sleep(every)
+    stop.set()
+    load.join()
+    wait_until = time.time() + 120
+    while sum(gold_counts(spark, config).values()) < base_total + n and time.time() < wait_until:
+        time.sleep(1)
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=120)
+    gate(spark, config)
+    return {
+        "files": n,
+        **freshness(spark, config, landed_at, base_total),
+        **_percentiles("query", timings["query"]),
+        **_percentiles("status", timings["status"]),
     }
 
 
@@ -275,6 +364,7 @@ def bench_size(label: str, pages: int, repeat: int, out: Path, with_trickle: boo
             run["trickle_with_queries"] = trickle(
                 spark, config, listener, seconds=60, every=0.2, first=20_000_000, query_every=2.0
             )
+            run["serving"] = serving(spark, config, seconds=60, every=0.2, first=30_000_000)
         run["tables"] = table_stats(spark, config)
         run["jvm_peak_rss_mb"] = jvm_peak_rss_mb(spark)
         results["runs"].append(run)
@@ -335,7 +425,7 @@ def table(report: dict) -> str:
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     for size in report["sizes"]:
-        for kind in ("trickle_alone", "trickle_with_queries"):
+        for kind in ("trickle_alone", "trickle_with_queries", "serving"):
             trickle = next((r[kind] for r in size["runs"] if kind in r), None)
             if trickle:
                 brief = {k: v for k, v in trickle.items() if k != "streams"}

@@ -14,6 +14,9 @@ BACKFILL_MAX_RATIO = {"10k": 2.0, "100k": 1.5}
 FRESHNESS_P95_MAX_S = 5.0
 FRESH_PROCESS_MARGIN_S = 5.0
 PEAK_MEMORY_MAX_RATIO = 1.2
+SERVED_QUERY_P50_MAX_S = 1.0
+SERVED_QUERY_P95_MAX_S = 2.0
+SERVED_STATUS_MAX_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,40 @@ def judge(sizes: dict[str, dict]) -> list[Verdict]:
                 None if p95 is None else p95 <= FRESHNESS_P95_MAX_S,
             )
         )
+    served = sizes.get("10k", {}).get("serving") or {}
+    p50, p95 = served.get("query_p50_s"), served.get("query_p95_s")
+    verdicts.append(
+        Verdict(
+            "10k/served_query",
+            f"`query` while serving, whole process: p50 < {SERVED_QUERY_P50_MAX_S:g} s, "
+            f"p95 < {SERVED_QUERY_P95_MAX_S:g} s",
+            f"p50 {p50} s, p95 {p95} s over {served.get('query_count')} queries",
+            None
+            if p50 is None or p95 is None
+            else p50 < SERVED_QUERY_P50_MAX_S and p95 < SERVED_QUERY_P95_MAX_S,
+        )
+    )
+    status = served.get("status_p95_s")
+    verdicts.append(
+        Verdict(
+            "10k/served_status",
+            f"`status` while serving, whole process < {SERVED_STATUS_MAX_S:g} s (p95)",
+            f"p50 {served.get('status_p50_s')} s, p95 {status} s over "
+            f"{served.get('status_count')} calls",
+            None if status is None else status < SERVED_STATUS_MAX_S,
+        )
+    )
+    verdicts.append(
+        Verdict(
+            "10k/served_freshness",
+            f"freshness while serving and answering (beside the {FRESHNESS_P95_MAX_S:g} s target)",
+            f"p50 {served.get('freshness_p50_s')} s, p95 {served.get('freshness_p95_s')} s "
+            f"over {served.get('files')} files",
+            None
+            if served.get("freshness_p95_s") is None
+            else served["freshness_p95_s"] <= FRESHNESS_P95_MAX_S,
+        )
+    )
     small = sizes.get("10k", {}).get("medians", {}).get("jvm_peak_rss_mb")
     large = sizes.get("100k", {}).get("medians", {}).get("jvm_peak_rss_mb")
     memory = _ratio(large, small)
@@ -121,7 +158,7 @@ def by_size(reports: list[dict]) -> dict[str, dict]:
         for size in report["sizes"]:
             entry = sizes.setdefault(size["size"], {})
             entry["medians"] = size.get("medians", {})
-            for kind in ("trickle_alone", "trickle_with_queries"):
+            for kind in ("trickle_alone", "trickle_with_queries", "serving"):
                 found = next((r[kind] for r in size.get("runs", []) if kind in r), None)
                 if found:
                     entry[kind] = found

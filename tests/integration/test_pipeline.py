@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from producers.landing import landing_fingerprint
+from streaming.checkpoints import landing_seen
 from streaming.layers import layer
 from streaming.runner import caught_up, run_available_now
 from streaming.tables import read_table
@@ -61,7 +63,10 @@ def test_second_run_with_nothing_new_changes_no_table(any_spark, config, landing
     land_fixture_pages(landing)
     run_available_now(spark, config)
     before = table_versions(spark, config)
-    # What lets the second run start bronze alone: silver and gold read every version.
+    # What lets the second run start no query: bronze's checkpoint vouches for every
+    # landed file, silver and gold read every version.
+    bronze_checkpoint = config.stream("bronze").checkpoint_location
+    assert landing_seen(bronze_checkpoint) == landing_fingerprint(config.landing_path)
     assert caught_up(config, layer("silver")) and caught_up(config, layer("gold"))
 
     summary = run_available_now(spark, config)

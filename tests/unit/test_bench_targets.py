@@ -25,6 +25,7 @@ def test_each_target_is_met_or_missed_by_its_own_figure():
         },
         trickle_alone={"freshness_p50_s": 2.0, "freshness_p95_s": 4.9, "files": 300},
         trickle_with_queries={"freshness_p50_s": 3.0, "freshness_p95_s": 6.0, "files": 300},
+        serving={"query_p50_s": 0.8, "query_p95_s": 2.1, "status_p95_s": 0.7},
     )
     verdicts = _verdicts(ten_k)
     assert verdicts["10k/plus_1pct"] is True
@@ -33,6 +34,8 @@ def test_each_target_is_met_or_missed_by_its_own_figure():
     assert verdicts["10k/fresh_process"] is True
     assert verdicts["10k/trickle_alone"] is True
     assert verdicts["10k/trickle_with_queries"] is False
+    assert verdicts["10k/served_query"] is False  # p50 met, p95 not: both are asked
+    assert verdicts["10k/served_status"] is True
 
 
 def test_figures_absent_from_the_results_are_not_measured_rather_than_met():

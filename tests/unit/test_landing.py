@@ -15,6 +15,7 @@ from producers.landing import (
     SearchRequest,
     build_envelope,
     landed_files,
+    landing_fingerprint,
     landing_relpath,
     screen_landing,
     set_aside_files,
@@ -112,6 +113,23 @@ def test_landed_files_are_what_spark_lists(tmp_path):
     (tmp_path / "empty.json").write_text("")  # Spark's scan gives it no row
 
     assert landed_files(tmp_path) == sorted(read)
+
+
+def test_the_fingerprint_changes_with_what_bronze_reads_and_only_with_it(tmp_path):
+    (tmp_path / "a.json").write_text("{}")
+    first = landing_fingerprint(tmp_path)
+    assert landing_fingerprint(tmp_path) == first
+    (tmp_path / ".b.json.tmp.json").write_text("{}")  # a write in progress: not read
+    (tmp_path / "_set_aside").mkdir()
+    (tmp_path / "_set_aside" / "c.json").write_text("{}")
+    (tmp_path / "empty.json").write_text("")
+    assert landing_fingerprint(tmp_path) == first
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "d.json").write_text("{}")  # a new file anywhere below
+    second = landing_fingerprint(tmp_path)
+    assert second != first
+    os.utime(tmp_path / "a.json", ns=(0, 0))  # the same name, another file
+    assert landing_fingerprint(tmp_path) not in (first, second)
 
 
 def hostile_landing(tmp_path):
