@@ -24,7 +24,7 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools
 jars: $(STAMP) ## Fetch Delta Lake's jars for Spark (cached; done once)
 	$(BIN)/python -m streaming.session
 
-demo: jars ## Run the whole pipeline offline and print gold
+demo: jars ## Run the whole pipeline offline, summarise and chart gold
 	$(BIN)/omdb-lakehouse demo
 
 spark-connect: jars ## Serve Spark Connect with Delta on localhost:15002 (then: export SPARK_REMOTE=sc://localhost:15002)

@@ -1,4 +1,4 @@
-"""What a stream's checkpoint says it has done, read from its files without Spark.
+"""What a stream's checkpoint and a local table's log say, read from their files without Spark.
 
 Spark's checkpoint layout (``offsets/<batch>``, ``commits/<batch>``) and Delta's source
 offset (``reservoirVersion``, ``index``) are read here only to report progress and to
@@ -41,6 +41,16 @@ def delta_versions_done(checkpoint: str | Path) -> int | None:
     # Delta's offset (v, -1) means every version before v was read; (v, i) that version v
     # was read up to its file i, maybe not all of it: either way, all before v.
     return int(offset["reservoirVersion"]) - 1
+
+
+def has_commits(path: str | Path) -> bool:
+    """True when the local folder ``path`` holds a Delta log with at least one commit.
+
+    A look at the file system: no Spark job, no snapshot, so every run and every
+    JVM-free reader can afford it.
+    """
+    log = Path(path) / "_delta_log"
+    return log.is_dir() and any(f.name[:20].isdigit() for f in log.iterdir())
 
 
 def local_table_version(path: str | Path) -> int | None:

@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report",
-        parents=[common],
+        parents=[_root_only()],
         help="chart gold as PNG and HTML",
         description="Render gold's two charts (stacked bars of releases per year by media "
         "type; a line per media type over the years) as PNG files and one self-contained "
@@ -205,8 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser(
         "demo",
-        parents=[common],
-        help="produce offline, run the pipeline, print and chart gold",
+        parents=[_root_only()],
+        help="produce offline, run the pipeline, summarise and chart gold",
         description="Produce the sample searches from the bundled offline OMDb server "
         "(no key, no network), run the pipeline available-now, print gold and write "
         "the report (<root>/report). "
@@ -285,7 +285,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     spark = _spark(config)
     if config.bronze.trigger.one_shot:
         _say("running bronze → silver → gold (available-now)")
-        run_available_now(spark, config, on_stream_done=_print_stream, say=_say)
+        run_available_now(
+            spark, config, on_stream_done=_print_stream, say=_say, on_batch=_batch_lines(config)
+        )
         return 0
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -296,6 +298,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print_stream(stream)
     _say("stopped cleanly")
     return 0
+
+
+def _batch_lines(config: PipelineConfig):
+    from streaming.progress import BatchLines
+
+    return BatchLines(config, _say)
 
 
 def _print_stream(stream) -> None:
@@ -326,97 +334,97 @@ def cmd_query(args: argparse.Namespace) -> int:
     from streaming.output import format_rows
     from streaming.read_only import check_statement
 
-    args.sql = _statement(args)
-    check_statement(args.sql)  # before any engine starts: a refusal costs no JVM
+    statement = _statement(args)
+    check_statement(statement)  # before any engine starts: a refusal costs no JVM
+    columns, rows = _answer(args, statement)
+    print(format_rows(columns, rows, args.format))
+    return 0
+
+
+def _answer(args: argparse.Namespace, statement: str) -> tuple[list[str], list]:
+    """Columns and rows from the engine the arguments name: every engine, one shape."""
     if args.warehouse:
         from streaming.warehouse import run_on_warehouse
 
-        columns, rows = run_on_warehouse(
-            args.sql, args.warehouse, catalog=args.catalog, schema=args.schema
-        )
-        print(format_rows(columns, rows, args.format))
-        return 0
+        return run_on_warehouse(statement, args.warehouse, catalog=args.catalog, schema=args.schema)
     config = _config(args)
     if args.engine == "datafusion":
         from streaming.local_sql import run_sql_datafusion
 
-        columns, rows = run_sql_datafusion(config, args.sql)
-        print(format_rows(columns, rows, args.format))
-        return 0
+        return run_sql_datafusion(config, statement)
     record = _served(config)
     if record is not None:
         from streaming.served import ask
 
-        answer = ask(record, "/sql", {"statement": args.sql})
-        print(format_rows(answer["columns"], answer["rows"], args.format))
-        return 0
-    from streaming.query import query_failed, run_sql
+        answer = ask(record, "/sql", {"statement": statement})
+        return answer["columns"], answer["rows"]
+    from streaming.query import answer_sql
 
-    spark = _spark(config)
-    df = run_sql(spark, config, args.sql)
-    try:
-        rows = df.collect()
-    except Exception as exc:  # errors that show only when the query runs
-        raise query_failed(exc) from exc
-    print(format_rows(df.columns, rows, args.format))
-    return 0
+    return answer_sql(_spark(config), config, statement)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from streaming.output import format_rows
-
     config = _config(args)
     record = _served(config)
     if record is not None:
         from streaming.served import ask
 
-        _print_served_status(ask(record, "/status"), args.format)
+        _print_status(ask(record, "/status"), args.format)
         return 0
-    from streaming.status import collect_status
+    status = _local_status(config)
+    if status is None:
+        from streaming.status import collect_status
 
-    status = collect_status(_spark(config), config)
-    if args.format == "json":
-        print(json.dumps(asdict(status), indent=2))
-        return 0
-    sections = [
-        ("streams", ["stream", "last_batch", "last_batch_at", "lag"], status.streams),
-        ("tables", ["table", "version", "rows", "last_operation"], status.tables),
-        ("data quality (all batches)", ["rule", "passed", "failed"], status.rules),
-    ]
-    for title, columns, items in sections:
-        print(
-            f"{title}\n" + format_rows(columns, [list(asdict(i).values()) for i in items], "table")
-        )
-        print()
+        status = collect_status(_spark(config), config)
+    _print_status(asdict(status), args.format)
     return 0
 
 
-def _print_served_status(status: dict, fmt: str) -> None:
+def _without_jvm(config: PipelineConfig) -> bool:
+    """True when a local root can be read with delta-rs: installed, no Connect server named."""
+    import importlib.util
+
+    return (
+        not config.on_unity_catalog
+        and not os.environ.get("SPARK_REMOTE", "").strip()
+        and importlib.util.find_spec("deltalake") is not None
+    )
+
+
+def _local_status(config: PipelineConfig):
+    """The status read with delta-rs, or None when Spark must read it."""
+    if not _without_jvm(config):
+        return None
+    from streaming.status import collect_status_local
+
+    return collect_status_local(config)
+
+
+def _print_status(status: dict, fmt: str) -> None:
+    """``status`` as JSON or as tables; a served root's adds the server and gold's freshness."""
     from streaming.output import format_rows
 
     if fmt == "json":
         print(json.dumps(status, indent=2))
         return
-    serving = status["serving"]
-    print(
-        f"serving since {serving['started_at']} (pid {serving['pid']}, every "
-        f"{serving['interval']}; Spark Connect at {serving['connect_url']})\n"
-    )
-    sections = [
-        ("streams", ["stream", "last_batch", "last_batch_at", "last_batch_rows", "lag"]),
-        ("tables", ["table", "version", "updated_at"]),
-        ("data quality (all batches)", ["rule", "passed", "failed"]),
-    ]
-    for key_title, columns in sections:
-        items = status[
-            key_title.split()[0] if key_title != "data quality (all batches)" else "rules"
-        ]
+    serving = status.get("serving")
+    streams = ["name", "last_batch", "last_batch_at", "lag"]
+    if serving:
         print(
-            f"{key_title}\n"
-            + format_rows(columns, [[i[c] for c in columns] for i in items], "table")
+            f"serving since {serving['started_at']} (pid {serving['pid']}, every "
+            f"{serving['interval']}; Spark Connect at {serving['connect_url']})\n"
         )
-        print()
-    print(f"gold freshness: {status['freshness']['text']}")
+        streams.insert(3, "last_batch_rows")
+    sections = [
+        ("streams", streams, "streams"),
+        ("tables", ["name", "version", "rows", "last_operation"], "tables"),
+        ("data quality (all batches)", ["rule", "passed", "failed"], "rules"),
+    ]
+    for title, columns, key in sections:
+        rows = [[item[c] for c in columns] for item in status[key]]
+        print(f"{title}\n" + format_rows(columns, rows, "table") + "\n")
+    if serving:
+        print(f"gold freshness: {status['freshness']['text']}")
 
 
 def cmd_produce(args: argparse.Namespace) -> int:
@@ -463,20 +471,25 @@ def cmd_produce(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     config = _config(args)
-    if config.on_unity_catalog:
-        raise LakehouseError("report charts the local gold table; on Databricks use the dashboard")
     record = _served(config)
-    if record is None:
-        _write_report(_gold_rows(_spark(config), config), config, args.out)
-        return 0
-    from streaming.served import ask
+    if record is not None or _without_jvm(config):
+        from streaming.checkpoints import has_commits
 
-    if not Path(config.table("gold").path, "_delta_log").is_dir():
-        raise LakehouseError("gold does not exist yet: run the pipeline first")
-    sql = f"SELECT {', '.join(GOLD_COLUMNS)} FROM {config.tables.gold}"
-    _write_report(
-        [tuple(r) for r in ask(record, "/sql", {"statement": sql})["rows"]], config, args.out
-    )
+        if not has_commits(config.table("gold").path):
+            raise LakehouseError("gold does not exist yet: run the pipeline first")
+    if record is not None:
+        from streaming.served import ask
+
+        sql = f"SELECT {', '.join(GOLD_COLUMNS)} FROM {config.tables.gold}"
+        rows = [tuple(r) for r in ask(record, "/sql", {"statement": sql})["rows"]]
+    elif _without_jvm(config):
+        from deltalake import DeltaTable
+
+        gold = DeltaTable(config.table("gold").path).to_pyarrow_table(columns=list(GOLD_COLUMNS))
+        rows = [tuple(r.values()) for r in gold.to_pylist()]
+    else:
+        rows = _gold_rows(_spark(config), config)
+    _write_report(rows, config, args.out)
     return 0
 
 
@@ -518,26 +531,43 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from producers.produce import Search
     from producers.progress import summary_line
     from streaming.output import format_rows
-    from streaming.query import run_sql
+    from streaming.query import answer_sql
     from streaming.runner import run_available_now
 
     config = _config(args)
-    if config.on_unity_catalog:
-        raise LakehouseError("demo runs locally only (--target local)")
     summary = run_producer(config, [Search(t) for t in DEMO_TERMS], offline=True, say=_say)
     _say(summary_line(summary))
     spark = _spark(config)
     _say("running bronze → silver → gold (available-now)")
-    run_available_now(spark, config, on_stream_done=_print_stream, say=_say)
-    df = run_sql(
-        spark,
-        config,
-        f"SELECT {', '.join(GOLD_COLUMNS)} FROM {config.tables.gold} "
-        "ORDER BY release_year, media_type",
+    run_available_now(
+        spark, config, on_stream_done=_print_stream, say=_say, on_batch=_batch_lines(config)
     )
-    print(format_rows(df.columns, df.collect(), "table"))
+    for title, sql in demo_summary_sql(config.tables.gold):
+        columns, rows = answer_sql(spark, config, sql)
+        print(f"{title}\n{format_rows(columns, rows, 'table')}\n")
     _write_report(_gold_rows(spark, config), config, None)
+    root = Path(config.state_path).parent
+    _say(
+        'more: omdb-lakehouse query "SELECT * FROM omdb_releases_gold ORDER BY release_year" '
+        f"--root {root}"
+    )
     return 0
+
+
+def demo_summary_sql(gold: str, top_years: int = 5) -> list[tuple[str, str]]:
+    """What the demo prints of gold: totals per media type, then the busiest years."""
+    return [
+        (
+            "releases per media type",
+            f"SELECT media_type, sum(total_releases) AS releases, count(*) AS years "
+            f"FROM {gold} GROUP BY media_type ORDER BY releases DESC",
+        ),
+        (
+            f"the {top_years} busiest release years",
+            f"SELECT release_year, sum(total_releases) AS releases FROM {gold} "
+            f"GROUP BY release_year ORDER BY releases DESC, release_year DESC LIMIT {top_years}",
+        ),
+    ]
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -8,28 +8,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from pyspark.sql import SparkSession
-from pyspark.sql.streaming import StreamingQuery
+from typing import TYPE_CHECKING
 
 from checkpoints_config import PipelineConfig
 from checkpoints_config.model import StreamName
 from streaming.errors import LakehouseError
-from streaming.streams import read_landing, read_table_stream, start_stream
-from streaming.transforms.bronze import with_parsed_envelope
-from streaming.writers import GoldBatchWriter, SilverBatchWriter
+
+if TYPE_CHECKING:  # the shape is read without pyspark (status); only starting needs it
+    from pyspark.sql import SparkSession
+    from pyspark.sql.streaming import StreamingQuery
 
 LANDING = "landing"
 
 
 def start_bronze(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
     """Landing files → bronze (append-only, exactly once by the Delta sink's log)."""
+    from streaming.streams import read_landing, start_stream
+    from streaming.transforms.bronze import with_parsed_envelope
+
     bronze_df = read_landing(spark, config).transform(with_parsed_envelope)
     return start_stream(bronze_df, config.bronze, sink=config.table("bronze"))
 
 
 def start_silver(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
     """Bronze appends → silver MERGE, quarantine and DQ metrics."""
+    from streaming.streams import read_table_stream, start_stream
+    from streaming.writers import SilverBatchWriter
+
     source = read_table_stream(
         spark, config.table("bronze"), max_files=config.silver.max_files_per_trigger
     )
@@ -39,6 +44,9 @@ def start_silver(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
 
 def start_gold(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
     """Silver's change feed → gold MERGE."""
+    from streaming.streams import read_table_stream, start_stream
+    from streaming.writers import GoldBatchWriter
+
     source = read_table_stream(spark, config.table("silver"), change_feed=True)
     return start_stream(source, config.gold, foreach_batch=GoldBatchWriter(config))
 

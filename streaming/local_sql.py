@@ -12,10 +12,9 @@ import datetime as dt
 from typing import Any
 
 from checkpoints_config import PipelineConfig
-from streaming.errors import LakehouseError
-from streaming.query import query_failed
+from streaming.checkpoints import has_commits
+from streaming.errors import LakehouseError, query_failed
 from streaming.read_only import check_statement
-from streaming.tables import has_commits
 
 
 def run_sql_datafusion(config: PipelineConfig, statement: str) -> tuple[list[str], list[list[Any]]]:

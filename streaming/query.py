@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pyspark.errors import PySparkException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 
 from checkpoints_config import PipelineConfig
-from streaming.errors import LakehouseError, first_line
+from streaming.errors import query_failed
 from streaming.read_only import check_statement
 from streaming.tables import table_exists
 
@@ -45,7 +45,17 @@ def run_sql(spark: SparkSession, config: PipelineConfig, statement: str) -> Data
         raise query_failed(exc, tables_exist=bool(available)) from exc
 
 
-def query_failed(error: BaseException, *, tables_exist: bool = True) -> LakehouseError:
-    """An engine's rejection of a statement, as one line (with a hint when no table exists)."""
-    hint = "" if tables_exist else " (no tables yet: run the pipeline first)"
-    return LakehouseError(f"query failed: {first_line(error)}{hint}")
+def answer_sql(
+    spark: SparkSession, config: PipelineConfig, statement: str
+) -> tuple[list[str], list[Row]]:
+    """``run_sql`` collected: the column names and the rows (the shape every engine gives).
+
+    Raises:
+        ConfigError, LakehouseError: as ``run_sql``, and errors that show only when the
+            statement runs, in one line.
+    """
+    df = run_sql(spark, config, statement)
+    try:
+        return df.columns, df.collect()
+    except Exception as exc:  # errors that show only when the query runs
+        raise query_failed(exc) from exc

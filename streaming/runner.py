@@ -27,6 +27,7 @@ from streaming.reset import check_checkpoints, finish_interrupted_reset
 from streaming.tables import ensure_tables
 
 Say = Callable[[str], None]
+OnBatch = Callable[[str, dict], None]  # (stream, the batch's progress)
 
 
 def _quiet(_: str) -> None:
@@ -82,8 +83,13 @@ def run_available_now(
     config: PipelineConfig,
     on_stream_done: Callable[[StreamSummary], None] | None = None,
     say: Say = _quiet,
+    on_batch: OnBatch | None = None,
 ) -> RunSummary:
-    """Catch every layer up with what has landed, one layer after the other, then stop."""
+    """Catch every layer up with what has landed, one layer after the other, then stop.
+
+    ``on_stream_done`` gets each layer's summary when it is done; ``on_batch`` each
+    batch that read something, with its progress, as the run goes.
+    """
     check_landing(config)
     with pipeline_lock(config):
         prepare(spark, config, say)
@@ -101,7 +107,7 @@ def run_available_now(
                 # only find that out (listing every landed file, seconds at 100,000 files).
                 stream_summary = StreamSummary(layer.name)
             else:
-                stream_summary = _catch_up(spark, config, layer)
+                stream_summary = _catch_up(spark, config, layer, on_batch)
                 if landed is not None:
                     # Every file of the fingerprint was there when the query started, and
                     # available-now reads all it found at its start.
@@ -122,11 +128,24 @@ def landing_now(config: PipelineConfig) -> str | None:
     return None if config.on_unity_catalog else landing_fingerprint(config.landing_path)
 
 
-def _catch_up(spark: SparkSession, config: PipelineConfig, layer: Layer) -> StreamSummary:
+def _catch_up(
+    spark: SparkSession, config: PipelineConfig, layer: Layer, on_batch: OnBatch | None = None
+) -> StreamSummary:
     """Run one layer's query until it has read everything there is, then stop it."""
     query = layer.start(spark, config)
+    told = -1
+
+    def tell() -> None:
+        nonlocal told
+        for progress in query.recentProgress:
+            if progress["batchId"] > told and progress["numInputRows"] and on_batch:
+                on_batch(layer.name, progress)
+            told = max(told, progress["batchId"])
+
     try:
-        query.awaitTermination()
+        while not query.awaitTermination(1):
+            tell()
+        tell()
     except StreamingQueryException as exc:
         raise LakehouseError(f"the {layer.name} stream failed: {first_line(exc)}") from exc
     finally:

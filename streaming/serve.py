@@ -16,8 +16,9 @@ import json
 import os
 import signal
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,20 +30,20 @@ from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 
 from checkpoints_config import ConfigError, PipelineConfig
 from producers.landing import landed_files
-from streaming.checkpoints import last_committed_batch, local_table_version
+from streaming.checkpoints import local_table_version
 from streaming.connect_server import HOST, free_port
-from streaming.errors import LakehouseError, first_line
+from streaming.errors import LakehouseError, first_line, query_failed
 from streaming.lock import pipeline_lock
 from streaming.output import plain
-from streaming.query import query_failed, register_tables
+from streaming.query import register_tables
 from streaming.read_only import check_statement
 from streaming.runner import keep_running
 from streaming.served import ServeRecord, find_serve, record_path
 from streaming.session import start_local
-from streaming.status import RuleStatus, TableStatus, lag, rule_totals
-from streaming.tables import has_commits, read_table, table_exists
+from streaming.status import collect_status_local
 
 CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
+RESULTS_KEPT = 64  # answers remembered per (statement, table versions)
 SQL_POOL = "sql"  # the endpoint's jobs: a fair-scheduler pool apart from the streams'
 
 Say = Callable[[str], None]
@@ -57,19 +58,12 @@ def _utc(seconds: float | None) -> str | None:
 class LiveStreams(StreamingQueryListener):
     """What the served streams did since ``serve`` started, from their progress events."""
 
-    def __init__(self, config: PipelineConfig, bronze_rows: int) -> None:
+    def __init__(self, config: PipelineConfig) -> None:
         self.config = config
-        self.bronze_rows_at_start = bronze_rows
         self._lock = threading.Lock()
-        self._names: dict[str, str] = {}  # query name -> stream name
+        self._names = {stream.query_name: stream.name for stream in config.streams}
         self._last: dict[str, int] = {}  # rows of each stream's last batch with data
         self._rows: dict[str, int] = {}
-        self._rules: list[RuleStatus] = []
-        self._rules_version: int | None = None
-
-    def attach(self, queries: dict[str, StreamingQuery]) -> None:
-        with self._lock:
-            self._names = {query.name: stream for stream, query in queries.items()}
 
     def onQueryStarted(self, event) -> None:
         pass
@@ -90,49 +84,22 @@ class LiveStreams(StreamingQueryListener):
             self._rows[stream] = self._rows.get(stream, 0) + rows
             self._last[stream] = rows
 
-    def refresh_rules(self, spark: SparkSession) -> None:
-        """Recount the DQ totals when dq_metrics has a new version (on the serving thread)."""
-        version = local_table_version(self.config.table("dq_metrics").path)
-        if version is None or version == self._rules_version:
-            return
-        rules = rule_totals(spark, self.config)
-        with self._lock:
-            self._rules, self._rules_version = rules, version
-
     def status(self, record: ServeRecord) -> dict[str, Any]:
-        """Streams, tables, DQ counts and gold's freshness, read without a Spark job."""
-        tables = {ref.key: _table_now(ref.path, ref.name) for ref in self.config.all_tables()}
+        """``status`` of the root (read with delta-rs: no Spark job on the serving JVM),
+        with what each stream did since the start, and gold's freshness."""
+        status = asdict(collect_status_local(self.config))
         with self._lock:
-            bronze_rows = self.bronze_rows_at_start + self._rows.get("bronze", 0)
-            tables["bronze"] = replace(tables["bronze"], rows=bronze_rows)
-            streams = [
-                {
-                    "stream": stream.name,
-                    **_last_batch(Path(stream.checkpoint_location)),
-                    "last_batch_rows": self._last.get(stream.name),
-                    "rows_since_start": self._rows.get(stream.name, 0),
-                    "lag": lag(stream.name, Path(stream.checkpoint_location), self.config, tables),
-                }
-                for stream in self.config.streams
-            ]
-            rules = [asdict(r) for r in self._rules]
-        return {
-            "serving": asdict(record),
-            "streams": streams,
-            "tables": [
-                {"table": t.name, "version": t.version, "updated_at": t.last_operation}
-                for t in tables.values()
-            ],
-            "rules": rules,
-            "freshness": self._freshness(streams),
-        }
+            for stream in status["streams"]:
+                stream["last_batch_rows"] = self._last.get(stream["name"])
+                stream["rows_since_start"] = self._rows.get(stream["name"], 0)
+        caught_up = all(s["lag"].startswith("0 ") for s in status["streams"])
+        return {"serving": asdict(record), **status, "freshness": self._freshness(caught_up)}
 
-    def _freshness(self, streams: list[dict[str, Any]]) -> dict[str, Any]:
+    def _freshness(self, caught_up: bool) -> dict[str, Any]:
         """Newest landed file's time → gold's last update."""
         files = landed_files(self.config.landing_path)
         newest = max((f.stat().st_mtime for f in files), default=None)
         gold = _last_commit_time(self.config.table("gold").path)
-        caught_up = all(s["lag"].startswith("0 ") for s in streams)
         if newest is None:
             text = "nothing has landed yet"
         elif caught_up and gold is not None:
@@ -151,23 +118,11 @@ class LiveStreams(StreamingQueryListener):
         }
 
 
-def _last_batch(checkpoint: Path) -> dict[str, Any]:
-    committed = last_committed_batch(checkpoint)
-    if committed is None:
-        return {"last_batch": None, "last_batch_at": None}
-    return {"last_batch": committed[0], "last_batch_at": _utc(committed[1].stat().st_mtime)}
-
-
 def _last_commit_time(path: str) -> float | None:
     version = local_table_version(path)
     if version is None:
         return None
     return (Path(path) / "_delta_log" / f"{version:020d}.json").stat().st_mtime
-
-
-def _table_now(path: str, name: str) -> TableStatus:
-    """A table's version and last commit time, from its log's file names (no Spark)."""
-    return TableStatus(name, local_table_version(path), None, _utc(_last_commit_time(path)))
 
 
 class SqlEndpoint:
@@ -180,6 +135,8 @@ class SqlEndpoint:
         self.record: ServeRecord | None = None
         self._sql_lock = threading.Lock()
         self._registered: tuple[bool, ...] = ()
+        self._results: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self.answered = self.from_cache = 0
         self.server = ThreadingHTTPServer((HOST, 0), self._handler())
         self.server.daemon_threads = True
 
@@ -195,24 +152,43 @@ class SqlEndpoint:
         self.server.server_close()
 
     def sql(self, statement: str) -> dict[str, Any]:
+        """The statement's columns and rows; the same statement over the same table
+        versions is answered from memory, as a SQL warehouse's result cache does."""
+        check_statement(statement)
+        versions = tuple(local_table_version(ref.path) for ref in self.config.all_tables())
+        key = (statement, versions)
         with self._sql_lock:  # one statement at a time: the views are shared
-            check_statement(statement)
-            self.spark.sparkContext.setLocalProperty("spark.scheduler.pool", SQL_POOL)
-            existing = tuple(has_commits(ref.path) for ref in self.config.all_tables())
+            self.answered += 1
+            if key in self._results:
+                self._results.move_to_end(key)
+                self.from_cache += 1
+                return self._results[key]
+            existing = tuple(v is not None for v in versions)
             if existing != self._registered:
                 # A view over a Delta folder reads the newest version at every query:
                 # registering again is needed only when a table appears.
                 register_tables(self.spark, self.config)
                 self._registered = existing
+            self.spark.sparkContext.setLocalProperty("spark.scheduler.pool", SQL_POOL)
             try:
                 df = self.spark.sql(statement)
+                rows = df.collect()
             except PySparkException as exc:
                 raise query_failed(exc, tables_exist=any(existing)) from exc
-            try:
-                rows = df.collect()
             except Exception as exc:  # errors that show only when the query runs
                 raise query_failed(exc) from exc
-            return {"columns": df.columns, "rows": [[plain(v) for v in row] for row in rows]}
+            answer = {"columns": df.columns, "rows": [[plain(v) for v in row] for row in rows]}
+            if versions == tuple(
+                local_table_version(ref.path) for ref in self.config.all_tables()
+            ):  # no commit landed while it ran: the answer belongs to these versions
+                self._results[key] = answer
+                while len(self._results) > RESULTS_KEPT:
+                    self._results.popitem(last=False)
+            return answer
+
+    def status(self) -> dict[str, Any]:
+        sql = {"answered": self.answered, "from_cache": self.from_cache}
+        return {**self.live.status(self.record), "sql": sql}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         endpoint = self
@@ -222,7 +198,7 @@ class SqlEndpoint:
                 if self.path == "/ping":
                     self._answer({"pid": os.getpid()})
                 elif self.path == "/status" and endpoint.record is not None:
-                    self._run(lambda: endpoint.live.status(endpoint.record))
+                    self._run(endpoint.status)
                 else:
                     self._answer({"error": f"no route {self.path}"}, HTTPStatus.NOT_FOUND)
 
@@ -297,9 +273,7 @@ def serve(config: PipelineConfig, log_dir: Path, say: Say) -> int:
             },
         )
         try:
-            bronze = config.table("bronze")
-            bronze_rows = read_table(spark, bronze).count() if table_exists(spark, bronze) else 0
-            live = LiveStreams(config, bronze_rows)
+            live = LiveStreams(config)
             spark.streams.addListener(live)
             endpoint = SqlEndpoint(spark, config, live)
             endpoint.start()
@@ -313,7 +287,6 @@ def serve(config: PipelineConfig, log_dir: Path, say: Say) -> int:
             )
 
             def started(queries: dict[str, StreamingQuery]) -> None:
-                live.attach(queries)
                 endpoint.record = record
                 record.save(path)
                 say(f"serving {Path(config.state_path).parent} every {interval}; Ctrl-C stops")
@@ -326,7 +299,6 @@ def serve(config: PipelineConfig, log_dir: Path, say: Say) -> int:
                     stop,
                     say=say,
                     on_started=started,
-                    on_poll=lambda: live.refresh_rules(spark),
                 )
             finally:
                 with contextlib.suppress(OSError, ValueError, KeyError, TypeError):

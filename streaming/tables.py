@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import (
@@ -25,6 +24,7 @@ from pyspark.sql.types import (
 
 from checkpoints_config import PipelineConfig, TableRef
 from producers.landing import ENVELOPE_FIELDS
+from streaming.checkpoints import has_commits
 
 
 def _fields(*specs: tuple[str, object]) -> StructType:
@@ -141,16 +141,6 @@ TABLES: dict[str, TableSpec] = {
         DQ_METRICS, "Passed and failed counts per data-quality rule and micro-batch."
     ),
 }
-
-
-def has_commits(path: str | Path) -> bool:
-    """True when the local folder ``path`` holds a Delta log with at least one commit.
-
-    A look at the file system: no Spark job, no snapshot, so every run and every
-    JVM-free reader can afford it.
-    """
-    log = Path(path) / "_delta_log"
-    return log.is_dir() and any(f.name[:20].isdigit() for f in log.iterdir())
 
 
 def ensure_tables(spark: SparkSession, config: PipelineConfig) -> None:

@@ -14,7 +14,8 @@ from checkpoints_config import local
 from producers.landing import landed_files
 from streaming import cli
 from streaming.cli import main
-from tests.invariants import assert_invariants, table_versions
+from streaming.status import collect_status, collect_status_local
+from tests.invariants import assert_invariants, ground_truth, table_versions
 
 pytestmark = pytest.mark.spark
 
@@ -23,8 +24,17 @@ def test_demo_lands_sample_pages_runs_and_prints_gold(spark, tmp_path, capsys):
     assert main(["demo", "--root", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
     assert "offline OMDb server" in err and "pages landed" in err
-    assert out.splitlines()[0].split() == ["release_year", "media_type", "total_releases"]
-    assert "rows)" in out.splitlines()[-1]
+    assert "omdb-lakehouse query" in err and "report" in err
+    # Progress as it goes: bronze's one batch read every landed page, none is left.
+    landed = len(landed_files(local(str(tmp_path)).landing_path))
+    assert f"bronze batch 0: {landed} rows, 0 files pending" in err
+    per_type, top_years = out.strip().split("\n\n")
+    assert per_type.splitlines()[:2] == ["releases per media type", "media_type  releases  years"]
+    # The summary adds up to every valid title landed, each counted once.
+    total = sum(int(line.split()[1]) for line in per_type.splitlines()[3:-1])
+    assert total == sum(ground_truth(local(str(tmp_path)).landing_path).gold.values())
+    assert top_years.splitlines()[0] == "the 5 busiest release years"
+    assert top_years.splitlines()[-1] == "(5 rows)"
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +125,24 @@ def test_status_reports_streams_tables_and_rules(demo_root, capsys):
     assert tables["omdb_releases_bronze"]["rows"] == len(landed) > 20
     assert tables["omdb_releases_gold"]["version"] == 1
     assert {r["rule"] for r in status["rules"]} >= {"imdb_id_format", "page_well_formed"}
+
+
+def test_status_read_with_delta_rs_is_what_spark_reads(spark, demo_root):
+    config = local(demo_root)
+    assert collect_status_local(config) == collect_status(spark, config)
+
+
+def test_status_and_report_need_no_java_on_a_local_root(demo_root, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"} | {"PATH": str(tmp_path)}
+    for argv in (["status"], ["report", "--out", str(tmp_path / "report")]):
+        done = subprocess.run(
+            [sys.executable, "-m", "streaming.cli", *argv, "--root", demo_root],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "report" / "report.html").stat().st_size > 0
 
 
 def test_status_as_text(demo_root, capsys):
