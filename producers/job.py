@@ -11,10 +11,11 @@ from checkpoints_config import ConfigError, PipelineConfig
 from producers.landing_writers import LocalLanding, VolumeLanding
 from producers.ledger import Ledger, LocalFile, VolumeFile
 from producers.offline.server import OFFLINE_KEY, OfflineOmdbServer
-from producers.omdb_client import DEFAULT_URL, URL_ENV, OmdbClient
-from producers.produce import DEFAULT_MAX_REQUESTS, Producer, ProduceSummary, Search
+from producers.omdb_client import OmdbClient
+from producers.produce import Producer, ProduceSummary, Search
 from producers.progress import term_progress
 from producers.secrets import api_key_from_env, api_key_from_secret_scope
+from producers.settings import DEFAULT_MAX_REQUESTS, DEFAULT_URL, URL_ENV
 
 
 def read_terms(terms: Sequence[str], terms_file: str | None) -> list[str]:

@@ -20,9 +20,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-DEFAULT_URL = "https://www.omdbapi.com/"
-URL_ENV = "OMDB_API_URL"
-KEY_ENV = "OMDB_API_KEY"
+from producers.settings import DEFAULT_URL, URL_ENV
 
 # OMDb answers these with HTTP 401; each stops the whole run (resumable later).
 AUTH_ERRORS = ("Invalid API key!", "No API key provided.", "Request limit reached!")

@@ -18,10 +18,10 @@ from producers.omdb_client import (
     OmdbTermError,
     RequestBudgetSpent,
 )
+from producers.settings import DEFAULT_MAX_REQUESTS
 
 PAGE_SIZE = 10
 OMDB_MAX_PAGE = 100
-DEFAULT_MAX_REQUESTS = 500  # half the free key's 1,000 a day
 
 
 class Landing(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from producers.omdb_client import KEY_ENV
+from producers.settings import KEY_ENV
 
 
 def api_key_from_env() -> str | None:

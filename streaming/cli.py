@@ -16,8 +16,7 @@ from pathlib import Path
 from checkpoints_config import ConfigError, PipelineConfig, Trigger, load_target
 from checkpoints_config.model import STREAMS
 from checkpoints_config.targets import DEFAULT_ROOT, ROOT_ENV, TARGETS
-from producers.omdb_client import KEY_ENV, URL_ENV
-from producers.produce import DEFAULT_MAX_REQUESTS
+from producers.settings import DEFAULT_MAX_REQUESTS, KEY_ENV, URL_ENV
 from streaming.errors import LakehouseError, first_line
 from streaming.output import FORMATS
 
@@ -332,17 +331,18 @@ def _statement(args: argparse.Namespace) -> str:
 
 def cmd_query(args: argparse.Namespace) -> int:
     from streaming.output import format_rows
-    from streaming.read_only import check_statement
 
-    statement = _statement(args)
-    check_statement(statement)  # before any engine starts: a refusal costs no JVM
-    columns, rows = _answer(args, statement)
+    columns, rows = _answer(args, _statement(args))
     print(format_rows(columns, rows, args.format))
     return 0
 
 
 def _answer(args: argparse.Namespace, statement: str) -> tuple[list[str], list]:
-    """Columns and rows from the engine the arguments name: every engine, one shape."""
+    """Columns and rows from the engine the arguments name: every engine, one shape.
+
+    Each engine refuses a statement that could write (``check_statement``) before it
+    reads anything, with the same one line.
+    """
     if args.warehouse:
         from streaming.warehouse import run_on_warehouse
 
@@ -359,7 +359,9 @@ def _answer(args: argparse.Namespace, statement: str) -> tuple[list[str], list]:
         answer = ask(record, "/sql", {"statement": statement})
         return answer["columns"], answer["rows"]
     from streaming.query import answer_sql
+    from streaming.read_only import check_statement
 
+    check_statement(statement)  # before Spark starts: a refusal costs no JVM
     return answer_sql(_spark(config), config, statement)
 
 
