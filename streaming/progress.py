@@ -1,9 +1,12 @@
-"""A run's progress as it happens: one line per micro-batch that read something."""
+"""A run's progress as it happens: one line per micro-batch that read something, and a
+listener base for progress events."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from pyspark.sql.streaming import StreamingQueryListener
 
 from checkpoints_config import PipelineConfig
 from producers.landing import landed_files
@@ -44,3 +47,16 @@ class BatchLines:
             detail += f", {self.pending} files pending"
         seconds = (progress.get("batchDuration") or 0) / 1000
         self.say(f"  {stream:<6} batch {progress.get('batchId')}: {detail} ({seconds:.1f} s)")
+
+
+class ProgressListener(StreamingQueryListener):
+    """A listener for progress events only: the other events are of no use here."""
+
+    def onQueryStarted(self, event) -> None:
+        pass
+
+    def onQueryIdle(self, event) -> None:
+        pass
+
+    def onQueryTerminated(self, event) -> None:
+        pass

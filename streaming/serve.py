@@ -26,7 +26,7 @@ from typing import Any
 
 from pyspark.errors import PySparkException
 from pyspark.sql import SparkSession
-from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
+from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import ConfigError, PipelineConfig
 from producers.landing import landed_files
@@ -35,6 +35,7 @@ from streaming.connect_server import HOST, free_port
 from streaming.errors import LakehouseError, first_line, query_failed
 from streaming.lock import pipeline_lock
 from streaming.output import plain
+from streaming.progress import ProgressListener
 from streaming.query import register_tables
 from streaming.read_only import check_statement
 from streaming.runner import keep_running
@@ -55,7 +56,7 @@ def _utc(seconds: float | None) -> str | None:
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-class LiveStreams(StreamingQueryListener):
+class LiveStreams(ProgressListener):
     """What the served streams did since ``serve`` started, from their progress events."""
 
     def __init__(self, config: PipelineConfig) -> None:
@@ -64,15 +65,6 @@ class LiveStreams(StreamingQueryListener):
         self._names = {stream.query_name: stream.name for stream in config.streams}
         self._last: dict[str, int] = {}  # rows of each stream's last batch with data
         self._rows: dict[str, int] = {}
-
-    def onQueryStarted(self, event) -> None:
-        pass
-
-    def onQueryIdle(self, event) -> None:
-        pass
-
-    def onQueryTerminated(self, event) -> None:
-        pass
 
     def onQueryProgress(self, event) -> None:
         progress = event.progress

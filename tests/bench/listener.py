@@ -6,24 +6,15 @@ import statistics
 import threading
 from collections import defaultdict
 
-from pyspark.sql.streaming import StreamingQueryListener
+from streaming.progress import ProgressListener
 
 
-class BatchTimes(StreamingQueryListener):
+class BatchTimes(ProgressListener):
     """Collects each progress event's ``durationMs`` phases per query name."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.batches: dict[str, list[dict[str, int]]] = defaultdict(list)
-
-    def onQueryStarted(self, event) -> None:
-        pass
-
-    def onQueryIdle(self, event) -> None:
-        pass
-
-    def onQueryTerminated(self, event) -> None:
-        pass
 
     def onQueryProgress(self, event) -> None:
         progress = event.progress

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -151,7 +152,6 @@ def trickle(
     runner = threading.Thread(target=run, daemon=True)
     runner.start()
     time.sleep(15)  # let the three queries start before the clock runs
-    landed_at: list[float] = []
     query_seconds: dict[str, list[float]] = {"datafusion": [], "spark": []}
     env = {**os.environ, "OMDB_LAKEHOUSE_ROOT": str(Path(config.table_root).parent)}
 
@@ -166,18 +166,17 @@ def trickle(
 
     running: subprocess.Popen | None = None
     query_started = 0.0
-    n = 0
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        generate_one(landing, first + n)
-        landed_at.append(time.time())
-        n += 1
+
+    def pace_queries() -> None:
+        nonlocal running, query_started
         if running is not None and running.poll() is not None:
             query_seconds["datafusion"].append(time.perf_counter() - query_started)
             running = None
         if query_every and running is None and time.perf_counter() - query_started >= query_every:
             running, query_started = query("datafusion"), time.perf_counter()
-        time.sleep(every)
+
+    landed_at = land_trickle(landing, first, seconds, every, on_each=pace_queries)
+    n = len(landed_at)
     if running is not None:
         running.wait()
         query_seconds["datafusion"].append(time.perf_counter() - query_started)
@@ -291,14 +290,8 @@ def serving(spark, config: PipelineConfig, seconds: float, every: float, *, firs
 
     load = threading.Thread(target=clients, daemon=True)
     load.start()
-    landed_at: list[float] = []
-    n = 0
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        generate_one(landing, first + n)
-        landed_at.append(time.time())
-        n += 1
-        time.sleep(every)
+    landed_at = land_trickle(landing, first, seconds, every)
+    n = len(landed_at)
     stop.set()
     load.join()
     wait_until = time.time() + 120
@@ -313,6 +306,25 @@ def serving(spark, config: PipelineConfig, seconds: float, every: float, *, firs
         **_percentiles("query", timings["query"]),
         **_percentiles("status", timings["status"]),
     }
+
+
+def land_trickle(
+    landing: Path,
+    first: int,
+    seconds: float,
+    every: float,
+    on_each: Callable[[], None] | None = None,
+) -> list[float]:
+    """Land one new-title page every ``every`` s for ``seconds``; returns each landing time."""
+    landed_at: list[float] = []
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        generate_one(landing, first + len(landed_at))
+        landed_at.append(time.time())
+        if on_each:
+            on_each()
+        time.sleep(every)
+    return landed_at
 
 
 def generate_one(landing: Path, number: int) -> None:

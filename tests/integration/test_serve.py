@@ -23,6 +23,8 @@ from streaming.connect_server import free_port
 from streaming.served import ServeRecord, answers, record_path
 from tests.invariants import ground_truth
 
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
 START_SECONDS = 240  # a JVM start and the first batches, on a busy 2-core machine
 GOLD_SECONDS = 240
 
