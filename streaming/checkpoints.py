@@ -21,6 +21,19 @@ def last_committed_batch(checkpoint: str | Path) -> tuple[int, Path] | None:
     return max(entries) if entries else None
 
 
+def has_uncommitted_batch(checkpoint: str | Path) -> bool:
+    """True when the stream planned a batch (its offsets) that it never committed: the
+    next start re-runs it, so nothing may skip the query."""
+    offsets = Path(checkpoint) / "offsets"
+    if not offsets.is_dir():
+        return False
+    planned = max((int(p.name) for p in offsets.iterdir() if p.name.isdigit()), default=None)
+    if planned is None:
+        return False
+    committed = last_committed_batch(checkpoint)
+    return committed is None or committed[0] < planned
+
+
 def source_offset(checkpoint: str | Path, batch: int) -> dict | None:
     """The end offset of ``batch`` for the stream's one source, as Spark wrote it."""
     offsets = Path(checkpoint) / "offsets" / str(batch)
@@ -68,7 +81,10 @@ LANDING_SEEN = "landing_seen"
 
 
 def landing_seen(checkpoint: str | Path) -> str | None:
-    """The landing fingerprint every file of which bronze has committed, if recorded."""
+    """The landing fingerprint every file of which bronze has committed, if recorded and
+    if no batch is left to re-run since (a commit lost in a crash)."""
+    if has_uncommitted_batch(checkpoint):
+        return None
     path = Path(checkpoint) / LANDING_SEEN
     try:
         return path.read_text(encoding="utf-8").strip() or None
