@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from producers.ledger import LocalFile
+
 
 def last_committed_batch(checkpoint: str | Path) -> tuple[int, Path] | None:
     """The newest batch the stream committed, and its commit file; None before the first."""
@@ -94,7 +96,4 @@ def landing_seen(checkpoint: str | Path) -> str | None:
 
 def mark_landing_seen(checkpoint: str | Path, fingerprint: str) -> None:
     """Record that bronze committed every file of ``fingerprint`` (atomically)."""
-    path = Path(checkpoint) / LANDING_SEEN
-    partial = path.with_name(f".{LANDING_SEEN}.partial")
-    partial.write_text(fingerprint + "\n", encoding="utf-8")
-    partial.replace(path)
+    LocalFile(Path(checkpoint) / LANDING_SEEN).write(fingerprint + "\n")

@@ -239,9 +239,12 @@ def _served(config: PipelineConfig):
     """The running ``serve`` of a local root, unless ``SPARK_REMOTE`` names a server."""
     from streaming.served import find_serve
 
-    if os.environ.get("SPARK_REMOTE", "").strip():
-        return None
-    return find_serve(config, _say)
+    return None if _remote_named() else find_serve(config, _say)
+
+
+def _remote_named() -> bool:
+    """True when ``SPARK_REMOTE`` names a Spark Connect server: it then answers everything."""
+    return bool(os.environ.get("SPARK_REMOTE", "").strip())
 
 
 def _refuse_while_serving(config: PipelineConfig, command: str) -> None:
@@ -388,7 +391,7 @@ def _without_jvm(config: PipelineConfig) -> bool:
 
     return (
         not config.on_unity_catalog
-        and not os.environ.get("SPARK_REMOTE", "").strip()
+        and not _remote_named()
         and importlib.util.find_spec("deltalake") is not None
     )
 

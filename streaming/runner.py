@@ -162,7 +162,7 @@ def caught_up(config: PipelineConfig, layer: Layer) -> bool:
     """
     if config.on_unity_catalog or layer.source == LANDING:
         return False
-    done = delta_versions_done(config.stream(layer.name).checkpoint_location)
+    done = delta_versions_done(_checkpoint(config, layer))
     latest = local_table_version(config.table(layer.source).path)
     return done is not None and latest is not None and done >= latest
 
@@ -209,12 +209,10 @@ def keep_running(
     say: Say = _quiet,
     screen_seconds: float = 2.0,
     on_started: Callable[[dict[str, StreamingQuery]], None] | None = None,
-    on_poll: Callable[[], None] | None = None,
 ) -> RunSummary:
     """``run_continuous`` for a caller that holds the root's lock (``serve``).
 
-    ``on_started`` gets the running queries; ``on_poll`` is called on every poll, on
-    this thread, while they run.
+    ``on_started`` gets the running queries, once all have started.
     """
     queries: dict[str, StreamingQuery] = {}
     prepare(spark, config, say)
@@ -236,8 +234,6 @@ def keep_running(
                 screen(config, say)
                 took = time.monotonic() - started
                 next_screen = time.monotonic() + max(screen_seconds, 10 * took)
-            if on_poll:
-                on_poll()
             stop.wait(poll_seconds)
     finally:
         for query in queries.values():

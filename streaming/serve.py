@@ -41,7 +41,7 @@ from streaming.read_only import check_statement
 from streaming.runner import keep_running
 from streaming.served import ServeRecord, find_serve, record_path
 from streaming.session import start_local
-from streaming.status import collect_status_local
+from streaming.status import collect_status_local, utc_text
 
 CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
 RESULTS_KEPT = 64  # answers remembered per (statement, table versions)
@@ -51,9 +51,7 @@ Say = Callable[[str], None]
 
 
 def _utc(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return None if seconds is None else utc_text(seconds)
 
 
 class LiveStreams(ProgressListener):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from checkpoints_config import ConfigError, PipelineConfig
+from producers.ledger import LocalFile
 from streaming.errors import LakehouseError
 
 RECORD_NAME = "serve.json"
@@ -44,10 +44,7 @@ class ServeRecord:
 
     def save(self, path: Path) -> None:
         """Write atomically: a reader sees the whole record or none."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}")
-        partial.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
-        partial.replace(path)
+        LocalFile(path).write(json.dumps(asdict(self), indent=2) + "\n")
 
 
 def record_path(config: PipelineConfig) -> Path | None:

@@ -98,6 +98,11 @@ def collect_status_local(config: PipelineConfig) -> Status:
     return Status(stream_statuses(config, tables), list(tables.values()), rules)
 
 
+def utc_text(seconds: float) -> str:
+    """A file time as status prints it: UTC, to the second."""
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def stream_statuses(config: PipelineConfig, tables: dict[str, TableStatus]) -> list[StreamStatus]:
     """Each stream's last committed batch and its lag, from the checkpoint's files."""
     streams = []
@@ -108,12 +113,11 @@ def stream_statuses(config: PipelineConfig, tables: dict[str, TableStatus]) -> l
             streams.append(StreamStatus(stream.name, None, None, "not started"))
             continue
         batch, commit_file = commit
-        at = dt.datetime.fromtimestamp(commit_file.stat().st_mtime, dt.timezone.utc)
         streams.append(
             StreamStatus(
                 stream.name,
                 batch,
-                at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                utc_text(commit_file.stat().st_mtime),
                 lag(stream.name, checkpoint, config, tables),
             )
         )
