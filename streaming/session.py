@@ -30,6 +30,7 @@ SCALA_VERSION = "2.13"
 
 REMOTE_ENV = "SPARK_REMOTE"
 EXTRA_CONF_ENV = "OMDB_SPARK_CONF"
+JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 
 # What Databricks serverless lets code set on a session at run time. The pipeline sets
 # nothing else: table behaviour lives in table properties, write behaviour in writer
@@ -134,14 +135,17 @@ def local_confs(log_dir: Path) -> dict[str, str]:
             ("derby.system.home", str(log_dir)),
         )
     )
+    extra = extra_confs()
+    # JVM options given in $OMDB_SPARK_CONF come after ours: the log settings stay.
+    java_opts = " ".join(filter(None, [java_opts, extra.pop(JAVA_OPTIONS, "")]))
     return {
         "spark.master": os.environ.get("OMDB_SPARK_MASTER", "local[*]"),
         **delta_jar_confs(),
         "spark.driver.memory": os.environ.get("OMDB_SPARK_DRIVER_MEMORY", "2g"),
-        "spark.driver.extraJavaOptions": java_opts,
+        JAVA_OPTIONS: java_opts,
         "spark.sql.warehouse.dir": str(log_dir / "warehouse"),
         **LOCAL_CONF,
-        **extra_confs(),
+        **extra,
     }
 
 

@@ -34,3 +34,10 @@ def test_delta_jars_are_named_as_files_only_while_every_file_exists(monkeypatch,
 def test_java_options_with_spaces_stay_one_option(tmp_path):
     confs = session.local_confs(tmp_path / "My Projects" / "logs")
     assert "'-Dderby.system.home=" in confs["spark.driver.extraJavaOptions"]
+
+
+def test_java_options_from_the_environment_add_to_ours(tmp_path, monkeypatch):
+    monkeypatch.setenv(session.EXTRA_CONF_ENV, "spark.driver.extraJavaOptions=-XX:+UseSerialGC")
+    options = session.local_confs(tmp_path)["spark.driver.extraJavaOptions"]
+    assert "-Dlog4j.configurationFile=" in options
+    assert options.endswith(" -XX:+UseSerialGC")
