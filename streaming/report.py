@@ -22,6 +22,7 @@ matplotlib.use("Agg")  # files only: no display needed
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
+GOLD_COLUMNS = ("release_year", "media_type", "total_releases")  # what the charts read
 MEDIA_TYPE_ORDER = ("movie", "series", "episode", "game")
 COLORS = {"movie": "#1f77b4", "series": "#ff7f0e", "episode": "#2ca02c", "game": "#9467bd"}
 SIZE_INCHES = (12, 6)

@@ -56,3 +56,22 @@ def filter_unapplied_deltas(deltas_df: DataFrame, gold_df: DataFrame) -> DataFra
 def release_counts(silver_df: DataFrame) -> DataFrame:
     """Gold computed from scratch: titles per (release_year, media_type)."""
     return silver_df.groupBy(*GOLD_KEYS).agg(F.count(F.lit(1)).alias("total_releases"))
+
+
+def releases_per_media_type(gold_df: DataFrame) -> DataFrame:
+    """Releases and years with any, per media type; the most releases first."""
+    return (
+        gold_df.groupBy("media_type")
+        .agg(F.sum("total_releases").alias("releases"), F.count("*").alias("years"))
+        .orderBy(F.desc("releases"), "media_type")
+    )
+
+
+def busiest_years(gold_df: DataFrame, top: int) -> DataFrame:
+    """The ``top`` release years with the most releases (the later year first on a tie)."""
+    return (
+        gold_df.groupBy("release_year")
+        .agg(F.sum("total_releases").alias("releases"))
+        .orderBy(F.desc("releases"), F.desc("release_year"))
+        .limit(top)
+    )

@@ -29,7 +29,19 @@ def test_with_count_delta_signs_each_change_type(spark):
             (2003, "game", None),
         ],
     )
-    assert [r.count_delta for r in gold.with_count_delta(df).collect()] == [1, -1, 1, -1, 0, 0]
+    expected = spark.createDataFrame(
+        [
+            ("insert", 1),
+            ("update_preimage", -1),
+            ("update_postimage", 1),
+            ("delete", -1),
+            ("garbage", 0),
+            (None, 0),
+        ],
+        "_change_type string, count_delta int",
+    )
+    actual = gold.with_count_delta(df).select("_change_type", "count_delta")
+    assert_df_equality(actual, expected, ignore_nullable=True)
 
 
 def test_aggregate_release_deltas_nets_out_and_drops_zeros_and_nulls(spark):
@@ -110,3 +122,28 @@ def test_release_counts_groups_silver(spark):
     assert_df_equality(
         gold.release_counts(silver), expected, ignore_row_order=True, ignore_nullable=True
     )
+
+
+GOLD_ROWS = "release_year int, media_type string, total_releases long"
+
+
+def test_releases_per_media_type_sums_years_most_releases_first(spark):
+    gold_df = spark.createDataFrame(
+        [(2000, "movie", 3), (2001, "movie", 2), (2000, "game", 5), (1999, "series", 1)],
+        GOLD_ROWS,
+    )
+    # Row order is the answer's: most releases first, a tie by media type's name.
+    expected = spark.createDataFrame(
+        [("game", 5, 1), ("movie", 5, 2), ("series", 1, 1)],
+        "media_type string, releases long, years long",
+    )
+    assert_df_equality(gold.releases_per_media_type(gold_df), expected, ignore_nullable=True)
+
+
+def test_busiest_years_keeps_the_top_later_year_first_on_a_tie(spark):
+    gold_df = spark.createDataFrame(
+        [(2000, "movie", 3), (2000, "game", 1), (2001, "movie", 4), (2002, "movie", 1)],
+        GOLD_ROWS,
+    )
+    expected = spark.createDataFrame([(2001, 4), (2000, 4)], "release_year int, releases long")
+    assert_df_equality(gold.busiest_years(gold_df, 2), expected, ignore_nullable=True)

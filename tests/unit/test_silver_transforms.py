@@ -91,12 +91,12 @@ def test_with_failed_rules_names_every_failed_rule(spark):
             ("f", T0, 2, None, None, None, None, None),
         ],
     )
-    failed = {
-        r.result_index: r.failed_rules
-        for r in silver.clean_search_results(df).select("result_index", "failed_rules").collect()
-    }
     all_rules = [rule.name for rule in silver.RULES]
-    assert failed == {0: [], 1: all_rules, 2: all_rules}
+    expected = spark.createDataFrame(
+        [(0, []), (1, all_rules), (2, all_rules)], "result_index int, failed_rules array<string>"
+    )
+    actual = silver.clean_search_results(df).select("result_index", "failed_rules")
+    assert_df_equality(actual, expected, ignore_nullable=True, ignore_row_order=True)
 
 
 def test_filter_valid_and_invalid_records_split_the_rows(spark):
@@ -108,8 +108,21 @@ def test_filter_valid_and_invalid_records_split_the_rows(spark):
             ("f", T0, 2, None, None, None, None, None),
         ],
     )
-    assert [r.result_index for r in silver.filter_valid_records(df).collect()] == [0]
-    assert sorted(r.result_index for r in silver.filter_invalid_records(df).collect()) == [1, 2]
+
+    def indexes(kept):
+        return kept.select("result_index")
+
+    assert_df_equality(
+        indexes(silver.filter_valid_records(df)),
+        one_column(spark, "result_index", [0], "int"),
+        ignore_nullable=True,
+    )
+    assert_df_equality(
+        indexes(silver.filter_invalid_records(df)),
+        one_column(spark, "result_index", [1, 2], "int"),
+        ignore_nullable=True,
+        ignore_row_order=True,
+    )
 
 
 def test_explode_search_results_skips_not_found_and_corrupt_pages(spark):
@@ -139,15 +152,14 @@ def test_deduplicate_titles_keeps_the_newest_and_the_first_seen(spark):
             ],
         )
     )
-    rows = {r.imdb_id: r for r in silver.deduplicate_titles(df).collect()}
-    assert set(rows) == {"tt0078748", "tt0000002"}
-    newest = rows["tt0078748"]
-    assert (newest.movie_title, newest.release_year, newest._source_file) == (
-        "New title",
-        1980,
-        "b",
+    columns = ["imdb_id", "movie_title", "release_year", "_source_file"]
+    expected = spark.createDataFrame(
+        [("tt0078748", "New title", 1980, "b", T0, T1), ("tt0000002", "Other", 2000, "c", T1, T1)],
+        "imdb_id string, movie_title string, release_year int, _source_file string, "
+        "first_seen_at timestamp, last_seen_at timestamp",
     )
-    assert (newest.first_seen_at, newest.last_seen_at) == (T0, T1)
+    actual = silver.deduplicate_titles(df).select(*columns, "first_seen_at", "last_seen_at")
+    assert_df_equality(actual, expected, ignore_nullable=True, ignore_row_order=True)
 
 
 def test_deduplicate_titles_keeps_a_title_seen_without_fetch_time(spark):
@@ -162,8 +174,12 @@ def test_deduplicate_titles_keeps_a_title_seen_without_fetch_time(spark):
             ],
         )
     )
-    rows = {r.imdb_id: r.movie_title for r in silver.deduplicate_titles(df).collect()}
-    assert rows == {"tt0078748": "Timed", "tt0000003": "Only untimed"}
+    expected = spark.createDataFrame(
+        [("tt0078748", "Timed"), ("tt0000003", "Only untimed")],
+        "imdb_id string, movie_title string",
+    )
+    actual = silver.deduplicate_titles(df).select("imdb_id", "movie_title")
+    assert_df_equality(actual, expected, ignore_nullable=True, ignore_row_order=True)
 
 
 def test_deduplicate_titles_breaks_ties_by_source_file(spark):
