@@ -97,3 +97,12 @@ def test_a_failed_statement_is_one_clear_line(sdk_env, capsys):
     assert main(["query", "SELECT * FROM nope", "--warehouse", "wh-42"]) == 1
     err = capsys.readouterr().err
     assert err.strip() == "error: query failed on the warehouse: [TABLE_OR_VIEW_NOT_FOUND] nope"
+
+
+@pytest.mark.parametrize(
+    "extra", [("--root", "somewhere"), ("--engine", "datafusion")], ids=["root", "engine"]
+)
+def test_a_local_option_beside_warehouse_is_refused_not_ignored(extra, capsys):
+    assert main(["query", "SELECT 1", "--warehouse", "wh-42", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: --warehouse runs on Databricks and takes no {extra[0]}")

@@ -64,8 +64,11 @@ def test_one_statement_at_a_time():
 
 
 @pytest.mark.parametrize("engine", [[], ["--engine", "datafusion"], ["--warehouse", "abc123"]])
-def test_the_cli_refuses_a_write_on_every_engine_in_one_line_and_exit_2(tmp_path, capsys, engine):
-    argv = ["query", "DELETE FROM omdb_releases_gold", "--root", str(tmp_path), *engine]
+def test_the_cli_refuses_a_write_on_every_engine_in_one_line_and_exit_2(
+    tmp_path, monkeypatch, capsys, engine
+):
+    monkeypatch.setenv("OMDB_LAKEHOUSE_ROOT", str(tmp_path))  # --root is refused by --warehouse
+    argv = ["query", "DELETE FROM omdb_releases_gold", *engine]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: query is read-only: DELETE") and len(err.splitlines()) == 1

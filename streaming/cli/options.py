@@ -1,0 +1,67 @@
+"""Options more than one command takes, declared once, and what they resolve to."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from checkpoints_config import PipelineConfig, load_target
+from checkpoints_config.targets import DEFAULT_ROOT, ROOT_ENV, TARGETS
+
+ROOT_HELP = f"local root folder (env {ROOT_ENV}; default {DEFAULT_ROOT})"
+
+
+def root_only() -> argparse.ArgumentParser:
+    """``--root``: for commands that only ever work on a local root."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--root", help=ROOT_HELP)
+    return parent
+
+
+def location() -> argparse.ArgumentParser:
+    """Where the pipeline lives: a local root, or a Unity Catalog target's names."""
+    parent = argparse.ArgumentParser(add_help=False)
+    where = parent.add_argument_group("where")
+    where.add_argument("--root", help=ROOT_HELP)
+    where.add_argument(
+        "--target", choices=TARGETS, default="local", help="deployment target (default: local)"
+    )
+    where.add_argument("--catalog", help="Unity Catalog catalog (dev and prod targets)")
+    where.add_argument("--schema", help="Unity Catalog schema (dev and prod targets)")
+    where.add_argument(
+        "--landing-volume", default="landing", help="landing volume (dev and prod; default landing)"
+    )
+    where.add_argument(
+        "--checkpoint-volume",
+        default="checkpoints",
+        help="checkpoint volume (dev and prod; default checkpoints)",
+    )
+    return parent
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
+def config_of(args: argparse.Namespace) -> PipelineConfig:
+    """The pipeline the parsed options name (root-only commands: the local target)."""
+    return load_target(
+        getattr(args, "target", "local"),
+        root=args.root,
+        catalog=getattr(args, "catalog", None),
+        schema=getattr(args, "schema", None),
+        landing_volume=getattr(args, "landing_volume", "landing"),
+        checkpoint_volume=getattr(args, "checkpoint_volume", "checkpoints"),
+    )
+
+
+def say(message: str) -> None:
+    """A line for the person at the terminal: standard error, so stdout stays data."""
+    print(message, file=sys.stderr, flush=True)
