@@ -68,6 +68,16 @@ def has_commits(path: str | Path) -> bool:
     return log.is_dir() and any(f.name[:20].isdigit() for f in log.iterdir())
 
 
+# delta-rs takes a local path as a URL: a '%' in it is decoded and '[' or ']' does not
+# parse. Tables under such a root are read with Spark (spaces, '#', ':' and the rest are fine).
+_DELTA_RS_UNSAFE = frozenset("%[]")
+
+
+def delta_rs_reads(path: str | Path) -> bool:
+    """True when delta-rs can open local tables under ``path``."""
+    return not _DELTA_RS_UNSAFE.intersection(str(path))
+
+
 def local_table_version(path: str | Path) -> int | None:
     """The newest commit version of a local Delta table, from its log's file names."""
     log = Path(path) / "_delta_log"

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from checkpoints_config import PipelineConfig
-from streaming.checkpoints import has_commits
+from streaming.checkpoints import delta_rs_reads, has_commits
 from streaming.errors import LakehouseError, query_failed
 from streaming.read_only import check_statement
 
@@ -30,6 +30,11 @@ def run_sql_datafusion(config: PipelineConfig, statement: str) -> tuple[list[str
     if config.on_unity_catalog:
         raise LakehouseError("--engine datafusion reads local tables only (--target local)")
     check_statement(statement)
+    if not delta_rs_reads(config.table_root):
+        raise LakehouseError(
+            "--engine datafusion cannot open tables under a root holding '%', '[' or ']' "
+            "(delta-rs reads the path as a URL): use --engine spark"
+        )
     try:
         import pyarrow as pa
         from deltalake import DeltaTable, QueryBuilder

@@ -10,7 +10,7 @@ from pyspark.sql.streaming import StreamingQueryListener
 
 from checkpoints_config import PipelineConfig
 from producers.landing import landed_files
-from streaming.checkpoints import has_commits
+from streaming.checkpoints import delta_rs_reads, has_commits
 
 Say = Callable[[str], None]
 
@@ -18,7 +18,7 @@ Say = Callable[[str], None]
 def files_in_bronze(config: PipelineConfig) -> int | None:
     """Rows (one per landed file) in a local bronze, read with delta-rs; None if unknown."""
     bronze = config.table("bronze").path
-    if config.on_unity_catalog:
+    if config.on_unity_catalog or not delta_rs_reads(bronze):
         return None
     if not has_commits(bronze):
         return 0

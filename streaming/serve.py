@@ -30,7 +30,7 @@ from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import ConfigError, PipelineConfig
 from producers.landing import landed_files
-from streaming.checkpoints import local_table_version
+from streaming.checkpoints import delta_rs_reads, local_table_version
 from streaming.connect_server import HOST, free_port
 from streaming.errors import LakehouseError, first_line, query_failed
 from streaming.lock import pipeline_lock
@@ -41,7 +41,7 @@ from streaming.read_only import check_statement
 from streaming.runner import keep_running
 from streaming.served import ServeRecord, find_serve, record_path
 from streaming.session import start_local
-from streaming.status import collect_status_local, utc_text
+from streaming.status import collect_status, collect_status_local, utc_text
 
 CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
 RESULTS_KEPT = 64  # answers remembered per (statement, table versions)
@@ -74,10 +74,13 @@ class LiveStreams(ProgressListener):
             self._rows[stream] = self._rows.get(stream, 0) + rows
             self._last[stream] = rows
 
-    def status(self, record: ServeRecord) -> dict[str, Any]:
-        """``status`` of the root (read with delta-rs: no Spark job on the serving JVM),
-        with what each stream did since the start, and gold's freshness."""
-        status = asdict(collect_status_local(self.config))
+    def status(self, record: ServeRecord, spark: SparkSession) -> dict[str, Any]:
+        """``status`` of the root (read with delta-rs where it can: no Spark job on the
+        serving JVM), with what each stream did since the start, and gold's freshness."""
+        if delta_rs_reads(self.config.table_root):
+            status = asdict(collect_status_local(self.config))
+        else:
+            status = asdict(collect_status(spark, self.config))
         with self._lock:
             for stream in status["streams"]:
                 stream["last_batch_rows"] = self._last.get(stream["name"])
@@ -178,7 +181,7 @@ class SqlEndpoint:
 
     def status(self) -> dict[str, Any]:
         sql = {"answered": self.answered, "from_cache": self.from_cache}
-        return {**self.live.status(self.record), "sql": sql}
+        return {**self.live.status(self.record, self.spark), "sql": sql}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         endpoint = self

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from checkpoints_config import PipelineConfig
+from streaming.checkpoints import delta_rs_reads
 from streaming.cli.options import say
 from streaming.errors import LakehouseError
 
@@ -34,10 +35,12 @@ def refuse_while_serving(config: PipelineConfig, command: str) -> None:
 
 
 def without_jvm(config: PipelineConfig) -> bool:
-    """True when a local root can be read with delta-rs: installed, no Connect server named."""
+    """True when a local root can be read with delta-rs: installed, a path it can open, no
+    Connect server named."""
     return (
         not config.on_unity_catalog
         and not remote_named()
+        and delta_rs_reads(config.table_root)
         and importlib.util.find_spec("deltalake") is not None
     )
 

@@ -25,18 +25,31 @@ TEN_YEARS = 60 * 24 * 365 * 10  # minutes
 
 
 @pytest.mark.parametrize("name", ["My Projects [2026] {a,b} *? été %20 #1", "a:b été %20 #1"])
-def test_a_root_named_with_spaces_globs_unicode_percent_hash_or_colon_works(spark, tmp_path, name):
+def test_a_root_named_with_spaces_globs_unicode_percent_hash_or_colon_works(
+    spark, tmp_path, capsys, name
+):
     # Spark's file source reads [ ] { } * ? in a path as a pattern, and Hadoop reads
-    # % and # in URIs: the root is passed so that every one is read literally.
-    config = local(tmp_path / name)
+    # % and # in URIs: the root is passed so that every one is read literally. delta-rs
+    # reads a path as a URL ('%' decoded, '[' refused): status and report use Spark there.
+    root = tmp_path / name
+    config = local(root)
     landing = Landing(config.landing_path)
     landing.page([item("tt0000001", "One", "2001")])
     landing.page([item("tt0000002", "Two", "2002", kind="series")], minutes=1)
 
-    run_available_now(spark, config)
-
+    assert main(["run", "--root", str(root)]) == 0
     truth = assert_invariants(spark, config)
     assert set(truth.silver) == {"tt0000001", "tt0000002"}
+
+    capsys.readouterr()
+    assert main(["status", "--format", "json", "--root", str(root)]) == 0
+    tables = {t["name"]: t["rows"] for t in json.loads(capsys.readouterr().out)["tables"]}
+    assert tables["omdb_releases_silver"] == 2
+    assert main(["report", "--root", str(root), "--out", str(tmp_path / "report")]) == 0
+    assert (tmp_path / "report" / "report.html").stat().st_size > 0
+    sql = "SELECT count(*) AS n FROM omdb_releases_gold"
+    assert main(["query", sql, "--engine", "datafusion", "--root", str(root)]) == 1
+    assert "use --engine spark" in capsys.readouterr().err
 
 
 def test_hostile_landing_entries_are_set_aside_or_quarantined_never_a_stuck_stream(
