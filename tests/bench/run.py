@@ -51,7 +51,7 @@ class GateError(RuntimeError):
 
 def gate(spark, config: PipelineConfig) -> None:
     expected = ground_truth(config.landing_path).gold
-    if gold_counts(spark, config) != expected:
+    if gold_counts(config) != expected:
         raise GateError("pipeline gold differs from the plain-Python ground truth")
 
 
@@ -139,7 +139,7 @@ def trickle(
     """
     landing = Path(config.landing_path)
     listener.clear()
-    base_total = sum(gold_counts(spark, config).values())
+    base_total = sum(gold_counts(config).values())
     stop = threading.Event()
     errors: list[BaseException] = []
 
@@ -182,7 +182,7 @@ def trickle(
         query_seconds["datafusion"].append(time.perf_counter() - query_started)
     # Wait until gold has counted every trickled title; then one Spark query, then stop.
     wait_until = time.time() + 120
-    while sum(gold_counts(spark, config).values()) < base_total + n and time.time() < wait_until:
+    while sum(gold_counts(config).values()) < base_total + n and time.time() < wait_until:
         time.sleep(1)
     query_started = time.perf_counter()
     query("spark").wait()
@@ -250,7 +250,7 @@ def serving(spark, config: PipelineConfig, seconds: float, every: float, *, firs
     """
     root = Path(config.table_root).parent
     landing = Path(config.landing_path)
-    base_total = sum(gold_counts(spark, config).values())
+    base_total = sum(gold_counts(config).values())
     log = root / "logs" / "bench-serve.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     cli = [sys.executable, "-m", "streaming.cli"]
@@ -295,7 +295,7 @@ def serving(spark, config: PipelineConfig, seconds: float, every: float, *, firs
     stop.set()
     load.join()
     wait_until = time.time() + 120
-    while sum(gold_counts(spark, config).values()) < base_total + n and time.time() < wait_until:
+    while sum(gold_counts(config).values()) < base_total + n and time.time() < wait_until:
         time.sleep(1)
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=120)

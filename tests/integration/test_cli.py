@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import pytest
 
@@ -20,28 +23,42 @@ from tests.invariants import assert_invariants, ground_truth, table_versions
 pytestmark = pytest.mark.spark
 
 
-def test_demo_lands_sample_pages_runs_and_prints_gold(spark, tmp_path, capsys):
-    assert main(["demo", "--root", str(tmp_path)]) == 0
-    out, err = capsys.readouterr()
+@dataclass(frozen=True)
+class Demo:
+    root: str
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="module")
+def demo(spark, tmp_path_factory) -> Demo:
+    """One demo for the module: its output for the test of it, its root for the others."""
+    root = tmp_path_factory.mktemp("demo")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert main(["demo", "--root", str(root)]) == 0, err.getvalue()
+    return Demo(str(root), out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="module")
+def demo_root(demo) -> str:
+    return demo.root
+
+
+def test_demo_lands_sample_pages_runs_and_prints_gold(demo):
+    out, err = demo.out, demo.err
     assert "offline OMDb server" in err and "pages landed" in err
     assert "omdb-lakehouse query" in err and "report" in err
     # Progress as it goes: bronze's one batch read every landed page, none is left.
-    landed = len(landed_files(local(str(tmp_path)).landing_path))
+    landed = len(landed_files(local(demo.root).landing_path))
     assert f"bronze batch 0: {landed} rows, 0 files pending" in err
     per_type, top_years = out.strip().split("\n\n")
     assert per_type.splitlines()[:2] == ["releases per media type", "media_type  releases  years"]
     # The summary adds up to every valid title landed, each counted once.
     total = sum(int(line.split()[1]) for line in per_type.splitlines()[3:-1])
-    assert total == sum(ground_truth(local(str(tmp_path)).landing_path).gold.values())
+    assert total == sum(ground_truth(local(demo.root).landing_path).gold.values())
     assert top_years.splitlines()[0] == "the 5 busiest release years"
     assert top_years.splitlines()[-1] == "(5 rows)"
-
-
-@pytest.fixture(scope="module")
-def demo_root(spark, tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--root", str(root)]) == 0
-    return str(root)
 
 
 def test_query_answers_bare_table_names_as_json(demo_root, capsys):
@@ -176,13 +193,13 @@ def test_bad_configuration_is_one_line_and_exit_2(tmp_path, capsys, argv, messag
 
 def test_demo_again_lands_nothing_and_changes_no_table(spark, demo_root, capsys):
     config = local(demo_root)
-    before = table_versions(spark, config)
+    before = table_versions(config)
 
     assert main(["demo", "--root", demo_root]) == 0
 
     assert "0 pages landed" in capsys.readouterr().err
-    assert table_versions(spark, config) == before
-    assert_invariants(spark, config)
+    assert table_versions(config) == before
+    assert_invariants(config)
 
 
 def test_an_unexpected_error_is_one_line_unless_debugging(tmp_path, monkeypatch, capsys):

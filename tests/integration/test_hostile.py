@@ -38,7 +38,7 @@ def test_a_root_named_with_spaces_globs_unicode_percent_hash_or_colon_works(
     landing.page([item("tt0000002", "Two", "2002", kind="series")], minutes=1)
 
     assert main(["run", "--root", str(root)]) == 0
-    truth = assert_invariants(spark, config)
+    truth = assert_invariants(config)
     assert set(truth.silver) == {"tt0000001", "tt0000002"}
 
     capsys.readouterr()
@@ -81,7 +81,7 @@ def test_hostile_landing_entries_are_set_aside_or_quarantined_never_a_stuck_stre
         "page_well_formed:fetched_at_in_future",
         "page_well_formed:not_utf8",
     ]
-    truth = assert_invariants(spark, config)
+    truth = assert_invariants(config)
     assert set(truth.silver) == {"tt0000001"}
     (moved,) = Path(config.landing_path).rglob("a:b.json")
     assert moved.is_relative_to(Path(config.landing_path) / SET_ASIDE)
@@ -104,5 +104,5 @@ def test_a_reset_interrupted_after_emptying_silver_is_completed_by_the_next_run(
     assert main(["run", "--root", str(Path(config.table_root).parent)]) == 0
 
     assert "completing an interrupted reset from silver" in capsys.readouterr().err
-    assert_invariants(spark, config)
+    assert_invariants(config)
     assert not (Path(config.state_path) / "reset-pending.json").exists()

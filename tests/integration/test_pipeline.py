@@ -50,7 +50,7 @@ def test_available_now_meets_the_invariants(any_spark, config, landing):
 
     run_available_now(spark, config)
 
-    truth = assert_invariants(spark, config)
+    truth = assert_invariants(config)
     assert len(truth.silver) == 5
     assert truth.failed_records == 4
     assert truth.corrupt_pages == 1
@@ -58,11 +58,10 @@ def test_available_now_meets_the_invariants(any_spark, config, landing):
     assert (series.release_year, series.end_year, series.media_type) == (2021, None, "series")
 
 
-def test_second_run_with_nothing_new_changes_no_table(any_spark, config, landing):
-    spark = any_spark
+def test_second_run_with_nothing_new_changes_no_table(spark, config, landing):
     land_fixture_pages(landing)
     run_available_now(spark, config)
-    before = table_versions(spark, config)
+    before = table_versions(config)
     # What lets the second run start no query: bronze's checkpoint vouches for every
     # landed file, silver and gold read every version.
     bronze_checkpoint = config.stream("bronze").checkpoint_location
@@ -71,9 +70,9 @@ def test_second_run_with_nothing_new_changes_no_table(any_spark, config, landing
 
     summary = run_available_now(spark, config)
 
-    assert table_versions(spark, config) == before
+    assert table_versions(config) == before
     assert [s.batches for s in summary.streams] == [0, 0, 0]
-    assert_invariants(spark, config)
+    assert_invariants(config)
 
 
 def test_a_layer_with_unread_source_versions_is_not_caught_up(spark, config, landing):
@@ -85,24 +84,23 @@ def test_a_layer_with_unread_source_versions_is_not_caught_up(spark, config, lan
     assert not caught_up(config, layer("silver"))
     assert caught_up(config, layer("gold"))  # silver has not moved yet
     run_available_now(spark, config)
-    assert_invariants(spark, config)
+    assert_invariants(config)
     assert "tt9000001" in {r.imdb_id for r in read_table(spark, config.table("silver")).collect()}
 
 
-def test_newer_observation_moves_one_count_and_stale_one_is_ignored(any_spark, config, landing):
-    spark = any_spark
+def test_newer_observation_moves_one_count_and_stale_one_is_ignored(spark, config, landing):
     land_fixture_pages(landing)
     run_available_now(spark, config)
-    gold_before = gold_counts(spark, config)
+    gold_before = gold_counts(config)
 
     landing.page([item("tt0080684", "Star Wars: Episode V", "1981")], term="empire", minutes=60)
     landing.page([item("tt0080684", "Star Wars: Episode V", "1979")], term="empire", minutes=-60)
     run_available_now(spark, config)
 
-    assert_invariants(spark, config)
+    assert_invariants(config)
     row = read_table(spark, config.table("silver")).where("imdb_id = 'tt0080684'").first()
     assert row.release_year == 1981
-    gold_after = gold_counts(spark, config)
+    gold_after = gold_counts(config)
     expected = dict(gold_before)
     expected[(1980, "movie")] -= 1
     if expected[(1980, "movie")] == 0:

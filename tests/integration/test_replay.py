@@ -45,14 +45,14 @@ def silver_changes(spark, config):
 def test_replaying_a_gold_batch_does_not_double_count(any_spark, ran):
     spark = any_spark
     changes = silver_changes(spark, ran)
-    before = gold_counts(spark, ran)
-    versions = table_versions(spark, ran)
+    before = gold_counts(ran)
+    versions = table_versions(ran)
 
     GoldBatchWriter(ran)(changes, 0)  # batch 0 was committed by the stream
 
-    assert gold_counts(spark, ran) == before
-    assert table_versions(spark, ran) == versions
-    assert_invariants(spark, ran)
+    assert gold_counts(ran) == before
+    assert table_versions(ran) == versions
+    assert_invariants(ran)
 
 
 def test_the_same_changes_from_a_newer_silver_version_are_applied(any_spark, ran):
@@ -60,22 +60,22 @@ def test_the_same_changes_from_a_newer_silver_version_are_applied(any_spark, ran
     # The counter-test: without the guard on each row's silver version the replay
     # would count twice.
     changes = silver_changes(spark, ran).withColumn("_commit_version", F.lit(10**6))
-    before = gold_counts(spark, ran)
+    before = gold_counts(ran)
 
     GoldBatchWriter(ran)(changes, 1)
 
-    assert gold_counts(spark, ran) == {key: 2 * count for key, count in before.items()}
+    assert gold_counts(ran) == {key: 2 * count for key, count in before.items()}
 
 
 def test_replaying_a_silver_batch_changes_no_table(any_spark, ran):
     spark = any_spark
     bronze = read_table(spark, ran.table("bronze"))
-    versions = table_versions(spark, ran)
+    versions = table_versions(ran)
 
     SilverBatchWriter.on_driver(spark, ran)(bronze, 0)
 
-    assert table_versions(spark, ran) == versions
-    assert_invariants(spark, ran)
+    assert table_versions(ran) == versions
+    assert_invariants(ran)
 
 
 def test_the_conf_guard_trips_inside_foreach_batch_on_the_server(connect_spark, tmp_path):
