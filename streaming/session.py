@@ -278,6 +278,10 @@ def _jvm_output_to(log_file: Path) -> Iterator[None]:
 
 
 if __name__ == "__main__":
-    # `python -m streaming.session`: resolve and cache Delta's jars once (make jars).
-    get_spark("omdb-lakehouse-setup").stop()
-    print(f"Spark with Delta ready ({delta_maven_coordinate()})")
+    # `python -m streaming.session`: resolve and cache Delta's jars once (make jars). A
+    # start that found them already remembered their files: no JVM is needed to know.
+    if "spark.jars" in delta_jar_confs():
+        print(f"Delta's jars are cached ({delta_maven_coordinate()})")
+    else:
+        get_spark("omdb-lakehouse-setup").stop()
+        print(f"Spark with Delta ready ({delta_maven_coordinate()})")
