@@ -97,10 +97,16 @@ def answer(args: argparse.Namespace, statement: str) -> tuple[list[str], list]:
 
 
 def _on_warehouse(args: argparse.Namespace, statement: str) -> tuple[list[str], list]:
-    # A warehouse reads Unity Catalog: a local root or engine would be silently ignored.
+    # A warehouse reads tables by name: a local root, an engine or a volume would be
+    # silently ignored (--target is not: dev and prod name Unity Catalog too).
     ignored = [
         flag
-        for flag, given in (("--root", args.root), ("--engine", args.engine != "spark"))
+        for flag, given in (
+            ("--root", args.root),
+            ("--engine", args.engine != "spark"),
+            ("--landing-volume", args.landing_volume != "landing"),
+            ("--checkpoint-volume", args.checkpoint_volume != "checkpoints"),
+        )
         if given
     ]
     if ignored:

@@ -100,7 +100,9 @@ def test_a_failed_statement_is_one_clear_line(sdk_env, capsys):
 
 
 @pytest.mark.parametrize(
-    "extra", [("--root", "somewhere"), ("--engine", "datafusion")], ids=["root", "engine"]
+    "extra",
+    [("--root", "somewhere"), ("--engine", "datafusion"), ("--landing-volume", "raw")],
+    ids=["root", "engine", "volume"],
 )
 def test_a_local_option_beside_warehouse_is_refused_not_ignored(extra, capsys):
     assert main(["query", "SELECT 1", "--warehouse", "wh-42", *extra]) == 2
