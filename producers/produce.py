@@ -60,6 +60,14 @@ class ProduceSummary:
         """Pages were asked for and none was answered: nothing landed, nothing confirmed."""
         return self.failed > 0 and self.landed == 0 and self.unchanged == 0
 
+    def line(self) -> str:
+        """The run in one line, as the command line closes with it."""
+        return (
+            f"{self.landed} pages landed, {self.unchanged} unchanged, "
+            f"{self.skipped} skipped (known), {self.failed} failed, "
+            f"{self.requests} requests"
+        )
+
 
 ProgressHook = Callable[[Search, int, int], None]  # (search, pages done, pages total)
 

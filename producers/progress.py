@@ -1,4 +1,4 @@
-"""A progress bar per search term (quiet when not a terminal), and the closing summary."""
+"""A progress bar per search term, on a terminal that has rich (the ``local`` extra)."""
 
 from __future__ import annotations
 
@@ -6,24 +6,32 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-
-from producers.produce import ProduceSummary, ProgressHook, Search
+from producers.produce import ProgressHook, Search
 
 
 @contextmanager
-def term_progress(producer_budget: int, requests_sent) -> Iterator[ProgressHook]:
-    """A hook for ``Producer`` that draws one bar per search on stderr."""
-    console = Console(file=sys.stderr)
+def term_progress(producer_budget: int, requests_sent) -> Iterator[ProgressHook | None]:
+    """A hook for ``Producer`` that draws one bar per search on stderr.
+
+    Yields None where no bar is drawn: stderr is not a terminal (a job's log), or rich is
+    not installed (the deployed wheel does not require it).
+    """
+    if not sys.stderr.isatty():
+        yield None
+        return
+    try:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+    except ImportError:
+        yield None
+        return
     tasks: dict[Search, TaskID] = {}
     with Progress(
         TextColumn("{task.description:<28}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("pages · {task.fields[left]} requests left"),
-        console=console,
-        disable=not console.is_terminal,
+        console=Console(file=sys.stderr),
     ) as progress:
 
         def hook(search: Search, done: int, total: int) -> None:
@@ -35,11 +43,3 @@ def term_progress(producer_budget: int, requests_sent) -> Iterator[ProgressHook]
             )
 
         yield hook
-
-
-def summary_line(summary: ProduceSummary) -> str:
-    return (
-        f"{summary.landed} pages landed, {summary.unchanged} unchanged, "
-        f"{summary.skipped} skipped (known), {summary.failed} failed, "
-        f"{summary.requests} requests"
-    )

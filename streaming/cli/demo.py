@@ -27,7 +27,6 @@ def execute(args: argparse.Namespace) -> int:
     from producers.job import run_producer
     from producers.offline.catalog import DEMO_TERMS
     from producers.produce import Search
-    from producers.progress import summary_line
     from streaming.output import format_rows
     from streaming.tables import read_table
     from streaming.transforms.gold import busiest_years, releases_per_media_type
@@ -35,7 +34,7 @@ def execute(args: argparse.Namespace) -> int:
     config = config_of(args)
     charts = report.charting()
     summary = run_producer(config, [Search(t) for t in DEMO_TERMS], offline=True, say=say)
-    say(summary_line(summary))
+    say(summary.line())
     spark = access.spark(config)
     run.catch_up(spark, config)
     gold = read_table(spark, config.table("gold"))

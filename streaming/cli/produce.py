@@ -57,7 +57,6 @@ def execute(args: argparse.Namespace) -> int:
     from producers.ledger import LedgerError
     from producers.omdb_client import OmdbConfigError, OmdbError
     from producers.produce import Search
-    from producers.progress import summary_line
 
     config = config_of(args)
     try:
@@ -84,7 +83,7 @@ def execute(args: argparse.Namespace) -> int:
         raise LakehouseError(str(exc)) from None
     for error in summary.errors:
         say(f"  failed: {error}")
-    say(summary_line(summary))
+    say(summary.line())
     if summary.stopped:
         say(f"stopped early: {summary.stopped}; run the same command again to resume")
         return STOPPED_EARLY
