@@ -8,7 +8,9 @@ Everywhere, setting a session conf that serverless refuses fails the test
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import pytest
 from pyspark.sql import SparkSession
@@ -60,10 +62,31 @@ def connect_spark(_connect_session: SparkSession, monkeypatch) -> SparkSession:
     return _connect_session
 
 
-@pytest.fixture(params=RUNTIMES)
-def any_spark(request: pytest.FixtureRequest) -> SparkSession:
+@pytest.fixture(scope="module", params=RUNTIMES)
+def runtime(request: pytest.FixtureRequest) -> str:
+    """``local`` or ``connect``, per module: what a module's tests share is built once on each."""
+    return request.param
+
+
+@pytest.fixture
+def any_spark(runtime: str, request: pytest.FixtureRequest) -> SparkSession:
     """The test runs twice: on local Spark, then over Spark Connect."""
-    return request.getfixturevalue("spark" if request.param == "local" else "connect_spark")
+    return request.getfixturevalue("spark" if runtime == "local" else "connect_spark")
+
+
+@pytest.fixture(scope="module")
+def on_runtime(runtime: str, request: pytest.FixtureRequest):
+    """For module-scoped fixtures: ``with on_runtime() as spark`` gives ``runtime``'s session."""
+    spark = request.getfixturevalue("spark" if runtime == "local" else "_connect_session")
+
+    @contextlib.contextmanager
+    def session() -> Iterator[SparkSession]:
+        with pytest.MonkeyPatch.context() as patch:
+            if runtime == "connect":
+                patch.setenv(CONNECT_MODE_ENV, "1")
+            yield spark
+
+    return session
 
 
 @pytest.fixture

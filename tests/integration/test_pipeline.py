@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from checkpoints_config import PipelineConfig, local
 from producers.landing import landing_fingerprint
 from streaming.checkpoints import landing_seen
 from streaming.layers import layer
 from streaming.runner import caught_up, run_available_now
 from streaming.tables import read_table
 from tests.invariants import assert_invariants, files_per_commit, gold_counts, table_versions
-from tests.pages import item
+from tests.pages import Landing, item
 
 pytestmark = pytest.mark.spark
 
@@ -44,35 +45,52 @@ def land_fixture_pages(landing) -> None:
     landing.raw('{"envelope_version": 1, "source": "omdb", "respo')  # truncated
 
 
-def test_available_now_meets_the_invariants(any_spark, config, landing):
-    spark = any_spark
-    land_fixture_pages(landing)
+@pytest.fixture(scope="module")
+def ran(on_runtime, tmp_path_factory) -> PipelineConfig:
+    """The fixture pages run once per runtime; the tests taking it only read, or change nothing."""
+    config = local(tmp_path_factory.mktemp("pipeline") / "lakehouse")
+    land_fixture_pages(Landing(config.landing_path))
+    with on_runtime() as spark:
+        run_available_now(spark, config)
+    return config
 
-    run_available_now(spark, config)
 
-    truth = assert_invariants(config)
+def test_available_now_meets_the_invariants(any_spark, ran):
+    truth = assert_invariants(ran)
     assert len(truth.silver) == 5
     assert truth.failed_records == 4
     assert truth.corrupt_pages == 1
-    series = read_table(spark, config.table("silver")).where("imdb_id = 'tt12708542'").first()
+    series = read_table(any_spark, ran.table("silver")).where("imdb_id = 'tt12708542'").first()
     assert (series.release_year, series.end_year, series.media_type) == (2021, None, "series")
 
 
-def test_second_run_with_nothing_new_changes_no_table(spark, config, landing):
-    land_fixture_pages(landing)
-    run_available_now(spark, config)
-    before = table_versions(config)
+def test_dq_metrics_count_every_rule_per_batch(any_spark, ran):
+    metrics = {
+        r.rule: (r.passed, r.failed)
+        for r in read_table(any_spark, ran.table("dq_metrics")).collect()
+    }
+    assert metrics == {
+        "movie_title_not_empty": (10, 1),
+        "imdb_id_format": (10, 1),
+        "media_type_allowed": (10, 1),
+        "release_year_present": (10, 1),
+        "page_well_formed": (3, 1),
+    }
+
+
+def test_second_run_with_nothing_new_changes_no_table(any_spark, ran):
+    before = table_versions(ran)
     # What lets the second run start no query: bronze's checkpoint vouches for every
     # landed file, silver and gold read every version.
-    bronze_checkpoint = config.stream("bronze").checkpoint_location
-    assert landing_seen(bronze_checkpoint) == landing_fingerprint(config.landing_path)
-    assert caught_up(config, layer("silver")) and caught_up(config, layer("gold"))
+    bronze_checkpoint = ran.stream("bronze").checkpoint_location
+    assert landing_seen(bronze_checkpoint) == landing_fingerprint(ran.landing_path)
+    assert caught_up(ran, layer("silver")) and caught_up(ran, layer("gold"))
 
-    summary = run_available_now(spark, config)
+    summary = run_available_now(any_spark, ran)
 
-    assert table_versions(config) == before
+    assert table_versions(ran) == before
     assert [s.batches for s in summary.streams] == [0, 0, 0]
-    assert_invariants(config)
+    assert_invariants(ran)
 
 
 def test_a_layer_with_unread_source_versions_is_not_caught_up(spark, config, landing):
@@ -107,23 +125,6 @@ def test_newer_observation_moves_one_count_and_stale_one_is_ignored(spark, confi
         del expected[(1980, "movie")]
     expected[(1981, "movie")] = expected.get((1981, "movie"), 0) + 1
     assert gold_after == expected
-
-
-def test_dq_metrics_count_every_rule_per_batch(spark, config, landing):
-    land_fixture_pages(landing)
-    run_available_now(spark, config)
-
-    metrics = {
-        r.rule: (r.passed, r.failed)
-        for r in read_table(spark, config.table("dq_metrics")).collect()
-    }
-    assert metrics == {
-        "movie_title_not_empty": (10, 1),
-        "imdb_id_format": (10, 1),
-        "media_type_allowed": (10, 1),
-        "release_year_present": (10, 1),
-        "page_well_formed": (3, 1),
-    }
 
 
 @pytest.fixture
