@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 
 import pytest
@@ -19,6 +18,7 @@ from streaming import cli
 from streaming.cli import main
 from streaming.status import collect_status, collect_status_local
 from tests.invariants import assert_invariants, ground_truth, table_versions
+from tests.processes import cli as command_line
 
 pytestmark = pytest.mark.spark
 
@@ -111,7 +111,7 @@ def test_datafusion_engine_needs_no_java(demo_root, tmp_path):
     sql = "SELECT sum(total_releases) AS n FROM omdb_releases_gold"
 
     def query(*extra: str) -> subprocess.CompletedProcess:
-        argv = [sys.executable, "-m", "streaming.cli", "query", sql, "--root", demo_root]
+        argv = command_line("query", sql, "--root", demo_root)
         return subprocess.run([*argv, *extra], env=env, capture_output=True, text=True)
 
     fast = query("--engine", "datafusion", "--format", "csv")
@@ -153,7 +153,7 @@ def test_status_and_report_need_no_java_on_a_local_root(demo_root, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"} | {"PATH": str(tmp_path)}
     for argv in (["status"], ["report", "--out", str(tmp_path / "report")]):
         done = subprocess.run(
-            [sys.executable, "-m", "streaming.cli", *argv, "--root", demo_root],
+            command_line(*argv, "--root", demo_root),
             env=env,
             capture_output=True,
             text=True,

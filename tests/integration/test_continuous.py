@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,12 +22,9 @@ from streaming.checkpoints import has_commits
 from streaming.cli import main
 from streaming.tables import read_table
 from tests.invariants import assert_invariants, ground_truth
+from tests.processes import cli, cli_env
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
-
-
-def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "streaming.cli", *args]
 
 
 def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen) -> None:
@@ -63,7 +59,7 @@ def silver_titles(config) -> list[str]:
 def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config, tmp_path, capsys):
     root = str(tmp_path / "lakehouse")
     run_producer(config, [Search("batman")], offline=True, say=lambda _: None)
-    env = {**os.environ, "OMDB_LAKEHOUSE_ROOT": root}
+    env = cli_env(OMDB_LAKEHOUSE_ROOT=root)
     run = subprocess.Popen(
         cli("run", "--trigger", "continuous", "--interval", "1s"),
         env=env,

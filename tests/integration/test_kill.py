@@ -11,7 +11,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 
 from streaming.runner import run_available_now
 from tests.invariants import assert_invariants
+from tests.processes import cli, cli_env
 from tests.waves import land_wave
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -34,23 +34,14 @@ def committed_batches(checkpoint: str) -> int:
 
 def test_sigkill_loop_loses_nothing_and_counts_nothing_twice(spark, config, landing):
     rng = random.Random(SEED)
-    env = {**os.environ, "OMDB_LAKEHOUSE_ROOT": str(Path(config.table_root).parent)}
+    env = cli_env(OMDB_LAKEHOUSE_ROOT=str(Path(config.table_root).parent))
     wave = 0
     for _ in range(KILLS):
         land_wave(landing, rng, wave=wave, pages=2)  # something new for bronze to commit
         wave += 1
         before = committed_batches(config.bronze.checkpoint_location)
         run = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streaming.cli",
-                "run",
-                "--trigger",
-                "continuous",
-                "--interval",
-                "0.5s",
-            ],
+            cli("run", "--trigger", "continuous", "--interval", "0.5s"),
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 
@@ -14,6 +13,7 @@ from streaming.runner import run_available_now
 from streaming.tables import read_table
 from tests.integration.test_pipeline import land_fixture_pages
 from tests.pages import Landing
+from tests.processes import cli
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -44,24 +44,24 @@ def test_run_over_spark_connect_matches_local_and_starts_no_jvm(spark, connect_s
     env |= {"PATH": str(no_java), "SPARK_REMOTE": connect_server.url}
     root = str(tmp_path / "remote")
 
-    def cli(*argv: str) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-m", "streaming.cli", *argv, "--root", root]
+    def remote(*argv: str) -> subprocess.CompletedProcess:
+        command = cli(*argv, "--root", root)
         return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
 
-    remote_run = cli("run")
+    remote_run = remote("run")
     run_available_now(spark, here)
 
     assert remote_run.returncode == 0, remote_run.stderr
     for key in ("bronze", "silver", "quarantine", "gold", "dq_metrics"):
         assert table_rows(spark, there, key) == table_rows(spark, here, key), key
-    query = cli("query", "SELECT count(*) AS n FROM omdb_releases_silver", "--format", "csv")
+    query = remote("query", "SELECT count(*) AS n FROM omdb_releases_silver", "--format", "csv")
     assert query.returncode == 0, query.stderr
     assert query.stdout.split() == ["n", "5"]
 
 
 def test_an_unreachable_spark_remote_is_one_clear_line(tmp_path):
     env = dict(os.environ) | {"SPARK_REMOTE": "sc://127.0.0.1:9"}
-    command = [sys.executable, "-m", "streaming.cli", "status", "--root", str(tmp_path)]
+    command = cli("status", "--root", str(tmp_path))
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert (

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from streaming.checkpoints import local_table_version
 from streaming.connect_server import free_port
 from streaming.served import ServeRecord, answers, record_path
 from tests.invariants import ground_truth
+from tests.processes import cli, cli_env
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -30,9 +30,7 @@ GOLD_SECONDS = 240
 
 
 def _cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "streaming.cli", *argv], env=env, capture_output=True, text=True
-    )
+    return subprocess.run(cli(*argv), env=env, capture_output=True, text=True)
 
 
 def _dead_pid() -> int:
@@ -84,7 +82,8 @@ def served(tmp_path_factory) -> Served:
     log = root.parent / f"{root.name}-serve.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streaming.cli", "serve", "--root", str(root)],
+            cli("serve", "--root", str(root)),
+            env=cli_env(),
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
