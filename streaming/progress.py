@@ -26,7 +26,9 @@ def files_in_bronze(config: PipelineConfig) -> int | None:
         from deltalake import DeltaTable
     except ImportError:
         return None
-    return DeltaTable(bronze).to_pyarrow_dataset().count_rows()
+    from streaming.local_tables import count_rows
+
+    return count_rows(DeltaTable(bronze))
 
 
 class BatchLines:

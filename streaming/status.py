@@ -74,6 +74,8 @@ def collect_status_local(config: PipelineConfig) -> Status:
     """
     from deltalake import DeltaTable
 
+    from streaming.local_tables import count_rows, select
+
     tables: dict[str, TableStatus] = {}
     rules: list[RuleStatus] = []
     for ref in config.all_tables():
@@ -82,18 +84,13 @@ def collect_status_local(config: PipelineConfig) -> Status:
             continue
         table = DeltaTable(ref.path)
         last = table.history(1)[0]
-        rows = table.to_pyarrow_dataset().count_rows()
+        rows = count_rows(table)
         tables[ref.key] = TableStatus(ref.name, table.version(), rows, last["operation"])
         if ref.key == "dq_metrics":
-            totals = (
-                table.to_pyarrow_table(columns=["rule", "passed", "failed"])
-                .group_by("rule")
-                .aggregate([("passed", "sum"), ("failed", "sum")])
-                .sort_by("rule")
-            )
+            totals = "SELECT rule, sum(passed), sum(failed) FROM t GROUP BY rule ORDER BY rule"
             rules = [
-                RuleStatus(r["rule"], int(r["passed_sum"] or 0), int(r["failed_sum"] or 0))
-                for r in totals.to_pylist()
+                RuleStatus(rule, int(passed or 0), int(failed or 0))
+                for rule, passed, failed in select(table, totals)
             ]
     return Status(stream_statuses(config, tables), list(tables.values()), rules)
 

@@ -60,8 +60,10 @@ def gold_rows(config: PipelineConfig) -> list[tuple]:
     if access.without_jvm(config):
         from deltalake import DeltaTable
 
-        gold = DeltaTable(config.table("gold").path).to_pyarrow_table(columns=list(GOLD_COLUMNS))
-        return [tuple(r.values()) for r in gold.to_pylist()]
+        from streaming.local_tables import select
+
+        gold = DeltaTable(config.table("gold").path)
+        return select(gold, f"SELECT {', '.join(GOLD_COLUMNS)} FROM t")
     return gold_rows_with_spark(access.spark(config), config)
 
 
