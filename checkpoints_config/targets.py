@@ -25,6 +25,9 @@ _MAX_FILES = {"local": 5000, "dev": 2000, "prod": 10000}
 
 
 _ROOT_PARTS = ("landing", "tables", "checkpoints", "state")
+# The volumes a Unity Catalog target keeps landing files and checkpoints in, by default.
+LANDING_VOLUME = "landing"
+CHECKPOINT_VOLUME = "checkpoints"
 # What Spark's file sources read as a pattern in a path (``streams.literal_path``).
 SPARK_GLOB_CHARS = "[]{}*?\\"
 
@@ -95,8 +98,8 @@ def databricks(
     target: str,
     catalog: str,
     schema: str,
-    landing_volume: str = "landing",
-    checkpoint_volume: str = "checkpoints",
+    landing_volume: str = LANDING_VOLUME,
+    checkpoint_volume: str = CHECKPOINT_VOLUME,
     tables: TableNames | None = None,
 ) -> PipelineConfig:
     """A Unity Catalog target: landing files and checkpoints in volumes of ``catalog.schema``."""
@@ -141,8 +144,8 @@ def load_target(
     root: str | os.PathLike[str] | None = None,
     catalog: str | None = None,
     schema: str | None = None,
-    landing_volume: str = "landing",
-    checkpoint_volume: str = "checkpoints",
+    landing_volume: str = LANDING_VOLUME,
+    checkpoint_volume: str = CHECKPOINT_VOLUME,
 ) -> PipelineConfig:
     """The config of target ``name`` (local, dev or prod)."""
     if name == "local":

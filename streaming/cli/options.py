@@ -6,7 +6,13 @@ import argparse
 import sys
 
 from checkpoints_config import PipelineConfig, load_target
-from checkpoints_config.targets import DEFAULT_ROOT, ROOT_ENV, TARGETS
+from checkpoints_config.targets import (
+    CHECKPOINT_VOLUME,
+    DEFAULT_ROOT,
+    LANDING_VOLUME,
+    ROOT_ENV,
+    TARGETS,
+)
 
 ROOT_HELP = f"local root folder (env {ROOT_ENV}; default {DEFAULT_ROOT})"
 
@@ -29,12 +35,14 @@ def location() -> argparse.ArgumentParser:
     where.add_argument("--catalog", help="Unity Catalog catalog (dev and prod targets)")
     where.add_argument("--schema", help="Unity Catalog schema (dev and prod targets)")
     where.add_argument(
-        "--landing-volume", default="landing", help="landing volume (dev and prod; default landing)"
+        "--landing-volume",
+        default=LANDING_VOLUME,
+        help=f"landing volume (dev and prod; default {LANDING_VOLUME})",
     )
     where.add_argument(
         "--checkpoint-volume",
-        default="checkpoints",
-        help="checkpoint volume (dev and prod; default checkpoints)",
+        default=CHECKPOINT_VOLUME,
+        help=f"checkpoint volume (dev and prod; default {CHECKPOINT_VOLUME})",
     )
     return parent
 
@@ -57,8 +65,8 @@ def config_of(args: argparse.Namespace) -> PipelineConfig:
         root=args.root,
         catalog=getattr(args, "catalog", None),
         schema=getattr(args, "schema", None),
-        landing_volume=getattr(args, "landing_volume", "landing"),
-        checkpoint_volume=getattr(args, "checkpoint_volume", "checkpoints"),
+        landing_volume=getattr(args, "landing_volume", LANDING_VOLUME),
+        checkpoint_volume=getattr(args, "checkpoint_volume", CHECKPOINT_VOLUME),
     )
 
 

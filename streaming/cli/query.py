@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from checkpoints_config import ConfigError
+from checkpoints_config.targets import CHECKPOINT_VOLUME, LANDING_VOLUME
 from streaming.cli import access
 from streaming.cli.options import config_of, location
 from streaming.output import FORMATS
@@ -104,8 +105,8 @@ def _on_warehouse(args: argparse.Namespace, statement: str) -> tuple[list[str], 
         for flag, given in (
             ("--root", args.root),
             ("--engine", args.engine != "spark"),
-            ("--landing-volume", args.landing_volume != "landing"),
-            ("--checkpoint-volume", args.checkpoint_volume != "checkpoints"),
+            ("--landing-volume", args.landing_volume != LANDING_VOLUME),
+            ("--checkpoint-volume", args.checkpoint_volume != CHECKPOINT_VOLUME),
         )
         if given
     ]
