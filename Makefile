@@ -22,13 +22,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
 jars: $(STAMP) ## Fetch Delta Lake's jars for Spark (cached; done once)
-	$(BIN)/python -m streaming.session
+	$(BIN)/python -m streaming.runtime.session
 
 demo: jars ## Run the whole pipeline offline, summarise and chart gold
 	$(BIN)/omdb-lakehouse demo
 
 spark-connect: jars ## Serve Spark Connect with Delta on localhost:15002 (then: export SPARK_REMOTE=sc://localhost:15002)
-	$(BIN)/python -m streaming.connect_server --port 15002
+	$(BIN)/python -m streaming.runtime.connect_server --port 15002
 
 lint: $(STAMP) ## ruff: lint and formatting check
 	$(BIN)/ruff check .

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from streaming.session import SERVERLESS_SETTABLE_CONFS
+from streaming.runtime.session import SERVERLESS_SETTABLE_CONFS
 
 MARK = "not settable on Databricks serverless"
 

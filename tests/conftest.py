@@ -16,8 +16,8 @@ import pytest
 from pyspark.sql import SparkSession
 
 from checkpoints_config import PipelineConfig, local
-from streaming.connect_server import ConnectServer
-from streaming.session import EXTRA_CONF_ENV, get_spark
+from streaming.runtime.connect_server import ConnectServer
+from streaming.runtime.session import EXTRA_CONF_ENV, get_spark
 from tests import conf_guard
 from tests.connect import CONNECT_MODE_ENV, connect_session, start_guarded_server
 from tests.pages import Landing

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from streaming.connect_server import ConnectServer, start_server
+from streaming.runtime.connect_server import ConnectServer, start_server
 from tests.conf_guard import SITECUSTOMIZE
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,8 +18,8 @@ from pyspark.sql import SparkSession
 
 from checkpoints_config import PipelineConfig
 from producers.landing import landed_files
-from streaming.checkpoints import delta_rs_reads, has_commits, local_table_version
-from streaming.tables import read_table
+from streaming.pipeline.checkpoints import delta_rs_reads, has_commits, local_table_version
+from streaming.pipeline.tables import read_table
 
 _YEAR = re.compile(r"^\s*(\d{4})(?:\s*[\u2013-]\s*(\d{4})?)?")
 _IMDB = re.compile(r"^tt\d{7,}$")
@@ -140,7 +140,7 @@ _ADDED_FILES = ("numFiles", "numAddedFiles", "numTargetFilesAdded")
 
 def files_per_commit(spark: SparkSession, config: PipelineConfig) -> dict[str, list[int]]:
     """Per table, the data files each commit after CREATE added, oldest first."""
-    from streaming.tables import history
+    from streaming.pipeline.tables import history
 
     out = {}
     for ref in config.all_tables():

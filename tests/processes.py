@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from streaming.session import EXTRA_CONF_ENV, JAVA_OPTIONS
+from streaming.runtime.session import EXTRA_CONF_ENV, JAVA_OPTIONS
 
 # Such a process's JVM lives seconds to a minute: the first JIT tier alone has it
 # working sooner (a cold `run` 35 s → 30 s on 2 cores, measured); no guarantee

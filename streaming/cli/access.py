@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 from checkpoints_config import PipelineConfig
-from streaming.checkpoints import delta_rs_reads
 from streaming.cli.options import say
 from streaming.errors import LakehouseError
+from streaming.pipeline.checkpoints import delta_rs_reads
 
 
 def remote_named() -> bool:
@@ -19,7 +19,7 @@ def remote_named() -> bool:
 
 def served(config: PipelineConfig):
     """The running ``serve`` of a local root (its record), unless ``SPARK_REMOTE`` names one."""
-    from streaming.served import find_serve
+    from streaming.read.serve_client import find_serve
 
     return None if remote_named() else find_serve(config, say)
 
@@ -59,6 +59,6 @@ def log_dir(config: PipelineConfig) -> Path | None:
 
 def spark(config: PipelineConfig):
     """The Spark session for ``config`` (its JVM log under the root when it can be written)."""
-    from streaming.session import get_spark
+    from streaming.runtime.session import get_spark
 
     return get_spark(log_dir=log_dir(config))

@@ -27,9 +27,9 @@ def execute(args: argparse.Namespace) -> int:
     from producers.job import run_producer
     from producers.offline.catalog import DEMO_TERMS
     from producers.produce import Search
-    from streaming.output import format_rows
-    from streaming.tables import read_table
-    from streaming.transforms.gold import busiest_years, releases_per_media_type
+    from streaming.pipeline.tables import read_table
+    from streaming.pipeline.transforms.gold import busiest_years, releases_per_media_type
+    from streaming.read.output import format_rows
 
     config = config_of(args)
     charts = report.charting()

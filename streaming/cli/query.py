@@ -10,7 +10,7 @@ from checkpoints_config import ConfigError
 from checkpoints_config.targets import CHECKPOINT_VOLUME, LANDING_VOLUME
 from streaming.cli import access
 from streaming.cli.options import config_of, location
-from streaming.output import FORMATS
+from streaming.read.output import FORMATS
 
 NAME = "query"
 HELP = "run read-only SQL over the tables"
@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from streaming.output import format_rows
+    from streaming.read.output import format_rows
 
     columns, rows = answer(args, statement_of(args))
     print(format_rows(columns, rows, args.format))
@@ -81,17 +81,17 @@ def answer(args: argparse.Namespace, statement: str) -> tuple[list[str], list]:
         return _on_warehouse(args, statement)
     config = config_of(args)
     if args.engine == "datafusion":
-        from streaming.local_sql import run_sql_datafusion
+        from streaming.read.datafusion_sql import run_sql_datafusion
 
         return run_sql_datafusion(config, statement)
     record = access.served(config)
     if record is not None:
-        from streaming.served import ask
+        from streaming.read.serve_client import ask
 
         reply = ask(record, "/sql", {"statement": statement})
         return reply["columns"], reply["rows"]
-    from streaming.query import answer_sql
-    from streaming.read_only import check_statement
+    from streaming.read.read_only import check_statement
+    from streaming.read.spark_sql import answer_sql
 
     check_statement(statement)  # before Spark starts: a refusal costs no JVM
     return answer_sql(access.spark(config), config, statement)
@@ -115,6 +115,6 @@ def _on_warehouse(args: argparse.Namespace, statement: str) -> tuple[list[str], 
             f"--warehouse runs on Databricks and takes no {' or '.join(ignored)}; "
             "name the tables' place with --catalog and --schema"
         )
-    from streaming.warehouse import run_on_warehouse
+    from streaming.read.warehouse import run_on_warehouse
 
     return run_on_warehouse(statement, args.warehouse, catalog=args.catalog, schema=args.schema)

@@ -32,9 +32,9 @@ def execute(args: argparse.Namespace) -> int:
 
 
 def charting():
-    """``streaming.report``, or one line saying how to install what it needs."""
+    """``streaming.read.report``, or one line saying how to install what it needs."""
     try:
-        from streaming import report
+        from streaming.read import report
     except ImportError:
         raise LakehouseError(
             "report needs matplotlib: pip install 'omdb-lakehouse[local]'"
@@ -44,23 +44,23 @@ def charting():
 
 def gold_rows(config: PipelineConfig) -> list[tuple]:
     """Gold's (year, media type, count) rows: from `serve`, with delta-rs, or with Spark."""
-    from streaming.report import GOLD_COLUMNS
+    from streaming.read.report import GOLD_COLUMNS
 
     record = access.served(config)
     if record is not None or access.without_jvm(config):
-        from streaming.checkpoints import has_commits
+        from streaming.pipeline.checkpoints import has_commits
 
         if not has_commits(config.table("gold").path):
             raise LakehouseError(NO_GOLD)
     if record is not None:
-        from streaming.served import ask
+        from streaming.read.serve_client import ask
 
         sql = f"SELECT {', '.join(GOLD_COLUMNS)} FROM {config.tables.gold}"
         return [tuple(r) for r in ask(record, "/sql", {"statement": sql})["rows"]]
     if access.without_jvm(config):
         from deltalake import DeltaTable
 
-        from streaming.local_tables import select
+        from streaming.read.delta_rs_tables import select
 
         gold = DeltaTable(config.table("gold").path)
         return select(gold, f"SELECT {', '.join(GOLD_COLUMNS)} FROM t")
@@ -68,8 +68,8 @@ def gold_rows(config: PipelineConfig) -> list[tuple]:
 
 
 def gold_rows_with_spark(spark, config: PipelineConfig) -> list[tuple]:
-    from streaming.report import GOLD_COLUMNS
-    from streaming.tables import read_table, table_exists
+    from streaming.pipeline.tables import read_table, table_exists
+    from streaming.read.report import GOLD_COLUMNS
 
     gold = config.table("gold")
     if not table_exists(spark, gold):

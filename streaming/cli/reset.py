@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from streaming.reset import reset_stream
+    from streaming.pipeline.reset import reset_stream
 
     config = config_of(args)
     access.refuse_while_serving(config, "reset")

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from streaming.runner import check_landing, run_continuous
+    from streaming.pipeline.runner import check_landing, run_continuous
 
     config = config_of(args).with_trigger(Trigger(args.trigger, args.interval))
     check_landing(config)
@@ -55,8 +55,8 @@ def execute(args: argparse.Namespace) -> int:
 
 def catch_up(spark, config: PipelineConfig) -> None:
     """Run the chain available-now, a line per batch as it ends and per stream when done."""
-    from streaming.progress import BatchLines
-    from streaming.runner import run_available_now
+    from streaming.pipeline.runner import run_available_now
+    from streaming.read.progress import BatchLines
 
     say("running bronze → silver → gold (available-now)")
     run_available_now(

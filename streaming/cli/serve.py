@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from streaming.serve import serve
+    from streaming.runtime.serve import serve
 
     config = config_of(args).with_trigger(Trigger("continuous", args.interval))
     return serve(config, access.log_dir(config) or Path(config.state_path), say)

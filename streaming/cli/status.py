@@ -26,16 +26,16 @@ def execute(args: argparse.Namespace) -> int:
     config = config_of(args)
     record = access.served(config)
     if record is not None:
-        from streaming.served import ask
+        from streaming.read.serve_client import ask
 
         show(ask(record, "/status"), args.format)
         return 0
     if access.without_jvm(config):
-        from streaming.status import collect_status_local
+        from streaming.read.status import collect_status_local
 
         status = collect_status_local(config)
     else:
-        from streaming.status import collect_status
+        from streaming.read.status import collect_status
 
         status = collect_status(access.spark(config), config)
     show(asdict(status), args.format)
@@ -44,7 +44,7 @@ def execute(args: argparse.Namespace) -> int:
 
 def show(status: dict, fmt: str) -> None:
     """``status`` as JSON or as tables; a served root's adds the server and gold's freshness."""
-    from streaming.output import format_rows
+    from streaming.read.output import format_rows
 
     if fmt == "json":
         print(json.dumps(status, indent=2))

@@ -6,7 +6,7 @@ import statistics
 import threading
 from collections import defaultdict
 
-from streaming.progress import ProgressListener
+from streaming.read.progress import ProgressListener
 
 
 class BatchTimes(ProgressListener):

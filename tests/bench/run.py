@@ -29,13 +29,13 @@ from pathlib import Path
 
 from checkpoints_config import PipelineConfig, Trigger, local
 from producers.landing import SPARK_READ_OPTIONS
-from streaming.runner import run_available_now, run_continuous
-from streaming.session import get_spark
-from streaming.streams import as_landed_files
-from streaming.tables import history, table_version
-from streaming.transforms import gold as gold_transforms
-from streaming.transforms import silver as silver_transforms
-from streaming.transforms.bronze import with_parsed_envelope
+from streaming.pipeline.runner import run_available_now, run_continuous
+from streaming.pipeline.streams import as_landed_files
+from streaming.pipeline.tables import history, table_version
+from streaming.pipeline.transforms import gold as gold_transforms
+from streaming.pipeline.transforms import silver as silver_transforms
+from streaming.pipeline.transforms.bronze import with_parsed_envelope
+from streaming.runtime.session import get_spark
 from tests.bench.generate import generate
 from tests.bench.listener import BatchTimes
 from tests.bench.peer import peer_gold
@@ -110,7 +110,10 @@ def fresh_process_run(root: Path) -> dict:
     env = {**os.environ, "OMDB_LAKEHOUSE_ROOT": str(root)}
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "streaming.session"], env=env, check=True, capture_output=True
+        [sys.executable, "-m", "streaming.runtime.session"],
+        env=env,
+        check=True,
+        capture_output=True,
     )
     session = time.perf_counter() - start
     start = time.perf_counter()

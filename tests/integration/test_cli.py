@@ -16,7 +16,7 @@ from checkpoints_config import local
 from producers.landing import landed_files
 from streaming import cli
 from streaming.cli import main
-from streaming.status import collect_status, collect_status_local
+from streaming.read.status import collect_status, collect_status_local
 from tests.invariants import assert_invariants, ground_truth, table_versions
 from tests.processes import cli as command_line
 

@@ -18,9 +18,9 @@ from deltalake import DeltaTable
 from producers.job import run_producer
 from producers.landing import SET_ASIDE
 from producers.produce import Search
-from streaming.checkpoints import has_commits
 from streaming.cli import main
-from streaming.tables import read_table
+from streaming.pipeline.checkpoints import has_commits
+from streaming.pipeline.tables import read_table
 from tests.invariants import assert_invariants, ground_truth
 from tests.processes import cli, cli_env
 

@@ -15,8 +15,8 @@ import pytest
 
 from streaming.cli import main
 from streaming.errors import LakehouseError
-from streaming.runner import run_available_now
-from streaming.tables import read_table, table_version
+from streaming.pipeline.runner import run_available_now
+from streaming.pipeline.tables import read_table, table_version
 from tests.invariants import assert_invariants, table_versions
 from tests.pages import item
 from tests.waves import land_wave

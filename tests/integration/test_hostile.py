@@ -12,9 +12,9 @@ import pytest
 from checkpoints_config import local
 from producers.landing import SET_ASIDE
 from streaming.cli import main
-from streaming.reset import _write_pending
-from streaming.runner import run_available_now
-from streaming.tables import empty_table, read_table
+from streaming.pipeline.reset import _write_pending
+from streaming.pipeline.runner import run_available_now
+from streaming.pipeline.tables import empty_table, read_table
 from tests.invariants import assert_invariants
 from tests.pages import Landing, item
 from tests.waves import land_wave

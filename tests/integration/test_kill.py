@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from streaming.runner import run_available_now
+from streaming.pipeline.runner import run_available_now
 from tests.invariants import assert_invariants
 from tests.processes import cli, cli_env
 from tests.waves import land_wave

@@ -6,10 +6,10 @@ import pytest
 
 from checkpoints_config import PipelineConfig, local
 from producers.landing import landing_fingerprint
-from streaming.checkpoints import landing_seen
-from streaming.layers import layer
-from streaming.runner import caught_up, run_available_now
-from streaming.tables import read_table
+from streaming.pipeline.checkpoints import landing_seen
+from streaming.pipeline.layers import layer
+from streaming.pipeline.runner import caught_up, run_available_now
+from streaming.pipeline.tables import read_table
 from tests.invariants import assert_invariants, files_per_commit, gold_counts, table_versions
 from tests.pages import Landing, item
 

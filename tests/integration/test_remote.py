@@ -9,8 +9,8 @@ import subprocess
 import pytest
 
 from checkpoints_config import local
-from streaming.runner import run_available_now
-from streaming.tables import read_table
+from streaming.pipeline.runner import run_available_now
+from streaming.pipeline.tables import read_table
 from tests.integration.test_pipeline import land_fixture_pages
 from tests.pages import Landing
 from tests.processes import cli

@@ -12,9 +12,9 @@ import pytest
 from pyspark.sql import functions as F
 
 from checkpoints_config import PipelineConfig, local
-from streaming.runner import run_available_now
-from streaming.tables import read_table
-from streaming.writers import GoldBatchWriter, SilverBatchWriter
+from streaming.pipeline.runner import run_available_now
+from streaming.pipeline.tables import read_table
+from streaming.pipeline.writers import GoldBatchWriter, SilverBatchWriter
 from tests.conf_guard import MARK
 from tests.invariants import assert_invariants, gold_counts, table_versions
 from tests.pages import Landing, item

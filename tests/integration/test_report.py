@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from streaming.cli import main
-from streaming.report import DPI, SIZE_INCHES, render_report
-from streaming.runner import run_available_now
+from streaming.pipeline.runner import run_available_now
+from streaming.read.report import DPI, SIZE_INCHES, render_report
 from tests.pages import item
 
 pytestmark = pytest.mark.spark

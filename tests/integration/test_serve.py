@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from checkpoints_config import local
-from streaming.checkpoints import local_table_version
-from streaming.connect_server import free_port
-from streaming.served import ServeRecord, answers, record_path
+from streaming.pipeline.checkpoints import local_table_version
+from streaming.read.serve_client import ServeRecord, answers, record_path
+from streaming.runtime.connect_server import free_port
 from tests.invariants import ground_truth
 from tests.processes import cli, cli_env
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from streaming.tables import BRONZE
-from streaming.transforms.bronze import with_parsed_envelope
+from streaming.pipeline.tables import BRONZE
+from streaming.pipeline.transforms.bronze import with_parsed_envelope
 
 pytestmark = pytest.mark.spark
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from chispa import assert_df_equality
 
-from streaming.transforms import gold
+from streaming.pipeline.transforms import gold
 
 pytestmark = pytest.mark.spark
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from streaming.errors import LakehouseError
-from streaming.output import format_rows
+from streaming.read.output import format_rows
 
 COLUMNS = ["release_year", "media_type", "updated_at"]
 ROWS = [(1977, "movie", dt.datetime(2026, 11, 27, 22, 0)), (2008, "series, with comma", None)]

@@ -6,7 +6,7 @@ import pytest
 
 from checkpoints_config import ConfigError
 from streaming.cli import main
-from streaming.read_only import check_statement
+from streaming.read.read_only import check_statement
 
 READS = [
     "SELECT * FROM omdb_releases_gold",

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from checkpoints_config import local
-from streaming.connect_server import free_port
-from streaming.served import ServeRecord, find_serve, record_path
+from streaming.read.serve_client import ServeRecord, find_serve, record_path
+from streaming.runtime.connect_server import free_port
 
 
 def _record(url: str, pid: int) -> ServeRecord:

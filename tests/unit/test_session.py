@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from streaming import session
 from streaming.errors import LakehouseError
+from streaming.runtime import session
 
 
 def test_extra_confs_are_key_value_pairs(monkeypatch):

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from chispa import assert_df_equality
 
-from streaming.transforms import silver
+from streaming.pipeline.transforms import silver
 
 pytestmark = pytest.mark.spark
 

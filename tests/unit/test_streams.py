@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streaming.exactly_once import checkpoint_query_id, reused
+from streaming.pipeline.exactly_once import checkpoint_query_id, reused
 
 pytestmark = pytest.mark.spark
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streaming.checkpoints import has_commits
+from streaming.pipeline.checkpoints import has_commits
 
 
 def test_a_folder_without_a_delta_log_has_no_commits(tmp_path):

@@ -10,7 +10,7 @@ from pyspark.sql.streaming import StreamingQueryListener
 
 from checkpoints_config import PipelineConfig
 from producers.landing import landed_files
-from streaming.checkpoints import delta_rs_reads, has_commits
+from streaming.pipeline.checkpoints import delta_rs_reads, has_commits
 
 Say = Callable[[str], None]
 
@@ -26,7 +26,7 @@ def files_in_bronze(config: PipelineConfig) -> int | None:
         from deltalake import DeltaTable
     except ImportError:
         return None
-    from streaming.local_tables import count_rows
+    from streaming.read.delta_rs_tables import count_rows
 
     return count_rows(DeltaTable(bronze))
 

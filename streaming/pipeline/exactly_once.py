@@ -3,7 +3,7 @@
 No session conf is set anywhere: appends carry Delta's idempotent-write pair as writer
 options (``txnAppId`` = the id of the query owning the checkpoint, ``txnVersion`` =
 the batch id), and MERGEs are made idempotent by conditions on the data they write
-(see ``streaming.writers``). That is what runs alike on local Spark, Spark Connect and
+(see ``streaming.pipeline.writers``). That is what runs alike on local Spark, Spark Connect and
 Databricks serverless, which refuses most session confs.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pyspark.sql import DataFrame, SparkSession
 
 from checkpoints_config import TableRef
-from streaming.streams import literal_path
+from streaming.pipeline.streams import literal_path
 
 
 def on_serverless() -> bool:

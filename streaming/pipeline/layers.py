@@ -23,8 +23,8 @@ LANDING = "landing"
 
 def start_bronze(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
     """Landing files → bronze (append-only, exactly once by the Delta sink's log)."""
-    from streaming.streams import read_landing, start_stream
-    from streaming.transforms.bronze import with_parsed_envelope
+    from streaming.pipeline.streams import read_landing, start_stream
+    from streaming.pipeline.transforms.bronze import with_parsed_envelope
 
     bronze_df = read_landing(spark, config).transform(with_parsed_envelope)
     return start_stream(bronze_df, config.bronze, sink=config.table("bronze"))
@@ -32,8 +32,8 @@ def start_bronze(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
 
 def start_silver(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
     """Bronze appends → silver MERGE, quarantine and DQ metrics."""
-    from streaming.streams import read_table_stream, start_stream
-    from streaming.writers import SilverBatchWriter
+    from streaming.pipeline.streams import read_table_stream, start_stream
+    from streaming.pipeline.writers import SilverBatchWriter
 
     source = read_table_stream(
         spark, config.table("bronze"), max_files=config.silver.max_files_per_trigger
@@ -44,8 +44,8 @@ def start_silver(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
 
 def start_gold(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
     """Silver's change feed → gold MERGE."""
-    from streaming.streams import read_table_stream, start_stream
-    from streaming.writers import GoldBatchWriter
+    from streaming.pipeline.streams import read_table_stream, start_stream
+    from streaming.pipeline.writers import GoldBatchWriter
 
     source = read_table_stream(spark, config.table("silver"), change_feed=True)
     return start_stream(source, config.gold, foreach_batch=GoldBatchWriter(config))

@@ -20,7 +20,7 @@ from pathlib import Path
 import pyspark
 
 from streaming.errors import LakehouseError
-from streaming.session import (
+from streaming.runtime.session import (
     REMOTE_ENV,
     fill_maven_cache,
     jars_unresolved,
@@ -148,7 +148,7 @@ def start_server(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m streaming.connect_server",
+        prog="python -m streaming.runtime.connect_server",
         description="Run a local Spark Connect server with Delta Lake on loopback until Ctrl-C.",
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")

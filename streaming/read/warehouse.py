@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from streaming.errors import LakehouseError
-from streaming.read_only import check_statement
+from streaming.read.read_only import check_statement
 
 _INTEGER_TYPES = {"BYTE", "SHORT", "INT", "LONG"}
 _FLOAT_TYPES = {"FLOAT", "DOUBLE", "DECIMAL"}

@@ -14,17 +14,17 @@ from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import PipelineConfig
 from producers.landing import landing_fingerprint, screen_landing
-from streaming.checkpoints import (
+from streaming.errors import LakehouseError, first_line
+from streaming.pipeline.checkpoints import (
     delta_versions_done,
     landing_seen,
     local_table_version,
     mark_landing_seen,
 )
-from streaming.errors import LakehouseError, first_line
-from streaming.layers import LANDING, LAYERS, Layer
-from streaming.lock import pipeline_lock
-from streaming.reset import check_checkpoints, finish_interrupted_reset
-from streaming.tables import ensure_tables
+from streaming.pipeline.layers import LANDING, LAYERS, Layer
+from streaming.pipeline.lock import pipeline_lock
+from streaming.pipeline.reset import check_checkpoints, finish_interrupted_reset
+from streaming.pipeline.tables import ensure_tables
 
 Say = Callable[[str], None]
 OnBatch = Callable[[str, dict], None]  # (stream, the batch's progress)

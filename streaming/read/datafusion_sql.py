@@ -12,9 +12,9 @@ import datetime as dt
 from typing import Any
 
 from checkpoints_config import PipelineConfig
-from streaming.checkpoints import delta_rs_reads, has_commits
 from streaming.errors import LakehouseError, query_failed
-from streaming.read_only import check_statement
+from streaming.pipeline.checkpoints import delta_rs_reads, has_commits
+from streaming.read.read_only import check_statement
 
 
 def run_sql_datafusion(config: PipelineConfig, statement: str) -> tuple[list[str], list[list[Any]]]:

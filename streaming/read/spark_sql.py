@@ -7,8 +7,8 @@ from pyspark.sql import DataFrame, Row, SparkSession
 
 from checkpoints_config import PipelineConfig
 from streaming.errors import query_failed
-from streaming.read_only import check_statement
-from streaming.tables import table_exists
+from streaming.pipeline.tables import table_exists
+from streaming.read.read_only import check_statement
 
 
 def register_tables(spark: SparkSession, config: PipelineConfig) -> list[str]:

@@ -24,7 +24,7 @@ from pyspark.sql.types import (
 
 from checkpoints_config import PipelineConfig, TableRef
 from producers.landing import ENVELOPE_FIELDS
-from streaming.checkpoints import has_commits
+from streaming.pipeline.checkpoints import has_commits
 
 
 def _fields(*specs: tuple[str, object]) -> StructType:

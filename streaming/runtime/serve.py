@@ -30,18 +30,18 @@ from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import ConfigError, PipelineConfig
 from producers.landing import landed_files
-from streaming.checkpoints import delta_rs_reads, local_table_version
-from streaming.connect_server import HOST, free_port
 from streaming.errors import LakehouseError, first_line, query_failed
-from streaming.lock import pipeline_lock
-from streaming.output import plain
-from streaming.progress import ProgressListener
-from streaming.query import register_tables
-from streaming.read_only import check_statement
-from streaming.runner import keep_running
-from streaming.served import ServeRecord, find_serve, record_path
-from streaming.session import start_local
-from streaming.status import collect_status, collect_status_local, utc_text
+from streaming.pipeline.checkpoints import delta_rs_reads, local_table_version
+from streaming.pipeline.lock import pipeline_lock
+from streaming.pipeline.runner import keep_running
+from streaming.read.output import plain
+from streaming.read.progress import ProgressListener
+from streaming.read.read_only import check_statement
+from streaming.read.serve_client import ServeRecord, find_serve, record_path
+from streaming.read.spark_sql import register_tables
+from streaming.read.status import collect_status, collect_status_local, utc_text
+from streaming.runtime.connect_server import HOST, free_port
+from streaming.runtime.session import start_local
 
 CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
 RESULTS_KEPT = 64  # answers remembered per (statement, table versions)

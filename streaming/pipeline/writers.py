@@ -17,9 +17,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from checkpoints_config import PipelineConfig, TableRef
-from streaming.exactly_once import QueryIdentity, append_once, on_serverless, reused
-from streaming.tables import read_table
-from streaming.transforms import gold, silver
+from streaming.pipeline.exactly_once import QueryIdentity, append_once, on_serverless, reused
+from streaming.pipeline.tables import read_table
+from streaming.pipeline.transforms import gold, silver
 
 _SILVER_UPDATED = [c for c in silver.SILVER_COLUMNS if c != "first_seen_at"]
 _GOLD_INSERTED = (*gold.GOLD_KEYS, "total_releases", "updated_at", "_silver_version")

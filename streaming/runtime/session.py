@@ -278,7 +278,7 @@ def _jvm_output_to(log_file: Path) -> Iterator[None]:
 
 
 if __name__ == "__main__":
-    # `python -m streaming.session`: resolve and cache Delta's jars once (make jars). A
+    # `python -m streaming.runtime.session`: resolve and cache Delta's jars once (make jars). A
     # start that found them already remembered their files: no JVM is needed to know.
     if "spark.jars" in delta_jar_confs():
         print(f"Delta's jars are cached ({delta_maven_coordinate()})")

@@ -11,10 +11,10 @@ from pyspark.sql import SparkSession
 from checkpoints_config import PipelineConfig
 from producers.ledger import LocalFile
 from streaming.errors import LakehouseError
-from streaming.layers import LAYERS, downstream_of
-from streaming.layers import layer as layer_named
-from streaming.lock import pipeline_lock
-from streaming.tables import empty_table, read_table, table_exists
+from streaming.pipeline.layers import LAYERS, downstream_of
+from streaming.pipeline.layers import layer as layer_named
+from streaming.pipeline.lock import pipeline_lock
+from streaming.pipeline.tables import empty_table, read_table, table_exists
 
 
 def checkpoint_started(checkpoint_location: str) -> bool:

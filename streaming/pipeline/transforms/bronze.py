@@ -6,7 +6,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
-from streaming.tables import BRONZE, ENVELOPE
+from streaming.pipeline.tables import BRONZE, ENVELOPE
 
 _CORRUPT = "_corrupt_record"
 _PARSE_SCHEMA = StructType([*ENVELOPE.fields, StructField(_CORRUPT, StringType(), True)])

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from checkpoints_config import PipelineConfig
 from producers.landing import SET_ASIDE, landed_files, set_aside_files
-from streaming.checkpoints import delta_versions_done, has_commits, last_committed_batch
-from streaming.layers import LANDING, layer
+from streaming.pipeline.checkpoints import delta_versions_done, has_commits, last_committed_batch
+from streaming.pipeline.layers import LANDING, layer
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -52,7 +52,7 @@ class Status:
 
 def collect_status(spark: SparkSession, config: PipelineConfig) -> Status:
     """Read checkpoints and tables with Spark; starts no query and writes nothing."""
-    from streaming.tables import history, read_table, table_exists
+    from streaming.pipeline.tables import history, read_table, table_exists
 
     tables: dict[str, TableStatus] = {}
     for ref in config.all_tables():
@@ -74,7 +74,7 @@ def collect_status_local(config: PipelineConfig) -> Status:
     """
     from deltalake import DeltaTable
 
-    from streaming.local_tables import count_rows, select
+    from streaming.read.delta_rs_tables import count_rows, select
 
     tables: dict[str, TableStatus] = {}
     rules: list[RuleStatus] = []
@@ -125,7 +125,7 @@ def rule_totals(spark: SparkSession, config: PipelineConfig) -> list[RuleStatus]
     """Passed and failed records per data-quality rule, over every batch so far."""
     from pyspark.sql import functions as F
 
-    from streaming.tables import read_table
+    from streaming.pipeline.tables import read_table
 
     totals = (
         read_table(spark, config.table("dq_metrics"))
