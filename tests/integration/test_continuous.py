@@ -105,6 +105,16 @@ def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config
     assert "stopped cleanly" in err and "Traceback" not in err
     assert "set aside" in err and "planted.json: a link" in err
     assert_invariants(config)
-    assert "not for bronze" not in "".join(
-        r.raw for r in read_table(spark, config.table("bronze")).collect()
+    # A bronze batch may list the link in the moment before a screen moves it (the
+    # documented window): then it is a page that is not an envelope, quarantined, and
+    # its content reaches no table after bronze.
+    read = [
+        r for r in read_table(spark, config.table("bronze")).collect() if "not for bronze" in r.raw
+    ]
+    assert all(r._corrupt_reason == "not_an_envelope" for r in read)
+    later = ("silver", "gold", "dq_metrics")
+    assert not any(
+        "not for bronze" in str(row)
+        for name in later
+        for row in read_table(spark, config.table(name)).collect()
     )
