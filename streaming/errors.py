@@ -4,6 +4,15 @@
 class LakehouseError(Exception):
     """A failure the user can act on; its message is shown as is, without a traceback."""
 
+    exit_code = 1
+
+
+class StoppedEarly(LakehouseError):
+    """A run cut short by its source (OMDb refused the key, the request budget ran out):
+    running the same command again resumes it."""
+
+    exit_code = 3
+
 
 def first_line(error: BaseException) -> str:
     """The gist of an error: its first non-empty line (Spark's carry a JVM stack after it)."""

@@ -4,6 +4,6 @@
 reaches the tables (a running ``serve``, delta-rs, or Spark).
 """
 
-from streaming.cli.app import COMMANDS, build_parser, main
+from streaming.cli.app import COMMANDS, JobFailed, build_parser, job_main, main
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "JobFailed", "build_parser", "job_main", "main"]

@@ -48,20 +48,46 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``omdb-lakehouse`` console script."""
+    """Entry point of the ``omdb-lakehouse`` console script: the command's exit code."""
+    return _run(argv)[0]
+
+
+class JobFailed(RuntimeError):
+    """A command run as a Databricks job task ended with a non-zero exit code."""
+
+
+def job_main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the bundle's wheel tasks (``omdb-lakehouse-job``): raises on failure.
+
+    A ``python_wheel_task`` calls its entry point and drops what it returns, so a
+    command's exit code alone would leave a failed run green; the exception fails it.
+    """
+    code, error = _run(argv)
+    if code:
+        raise JobFailed(f"omdb-lakehouse exited with code {code}: {error or 'no error line'}")
+
+
+def _run(argv: Sequence[str] | None) -> tuple[int, str | None]:
+    """Run one command: its exit code, and the error line it printed when it failed."""
     args = build_parser().parse_args(argv)
     # PySpark logs each failed query as a JSON line; the error line below says it once.
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     try:
-        return COMMANDS[args.command](args)
-    except (LakehouseError, ConfigError) as exc:
-        say(f"error: {exc}")
-        return 2 if isinstance(exc, ConfigError) else 1
+        return COMMANDS[args.command](args), None
+    except LakehouseError as exc:
+        return _said(exc.exit_code, f"error: {exc}")
+    except ConfigError as exc:
+        return _said(2, f"error: {exc}")
     except KeyboardInterrupt:
-        say("interrupted")
-        return 130
+        return _said(130, "interrupted")
     except Exception as exc:  # a bug or an environment problem: still one line by default
         if os.environ.get(DEBUG_ENV):
             raise
-        say(f"error: {type(exc).__name__}: {first_line(exc)} (set {DEBUG_ENV}=1 for the traceback)")
-        return 1
+        line = f"error: {type(exc).__name__}: {first_line(exc)}"
+        say(f"{line} (set {DEBUG_ENV}=1 for the traceback)")
+        return 1, line
+
+
+def _said(code: int, line: str) -> tuple[int, str]:
+    say(line)
+    return code, line

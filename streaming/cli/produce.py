@@ -7,7 +7,7 @@ import argparse
 from checkpoints_config import ConfigError
 from producers.settings import DEFAULT_MAX_REQUESTS, KEY_ENV, URL_ENV
 from streaming.cli.options import config_of, location, positive_int, say
-from streaming.errors import LakehouseError
+from streaming.errors import LakehouseError, StoppedEarly
 
 NAME = "produce"
 HELP = "land OMDb search pages (offline server when no key is set)"
@@ -19,8 +19,6 @@ DESCRIPTION = (
     "changed (or with --refresh); an interrupted run resumes where it stopped."
 )
 OPTIONS = location
-
-STOPPED_EARLY = 3  # exit status of a run cut short by OMDb (key refused, limit reached)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,8 +83,9 @@ def execute(args: argparse.Namespace) -> int:
         say(f"  failed: {error}")
     say(summary.line())
     if summary.stopped:
-        say(f"stopped early: {summary.stopped}; run the same command again to resume")
-        return STOPPED_EARLY
+        raise StoppedEarly(
+            f"stopped early: {summary.stopped}; run the same command again to resume"
+        )
     if summary.all_failed:
         # A scheduled job must not report success for a run that landed nothing.
         raise LakehouseError(f"no page was answered; the first failure: {summary.errors[0]}")
