@@ -5,10 +5,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The oldest Spark the deployed code must run on, in an environment of its own.
+FLOOR  := .venv-spark-floor
+FLOOR_STAMP := $(FLOOR)/.installed
 BENCH_SIZES ?= 1k,10k
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars demo test test-fast lint format clean bench spark-connect
+.PHONY: help install jars spark-floor demo test test-fast lint format clean bench spark-connect
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,6 +27,15 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools
 jars: $(STAMP) ## Fetch Delta Lake's jars for Spark (cached; done once)
 	$(BIN)/python -m streaming.runtime.session
 
+$(FLOOR_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(FLOOR)
+	$(FLOOR)/bin/pip install --quiet --upgrade pip
+	$(FLOOR)/bin/pip install --quiet -e '.[spark-floor]'
+	$(FLOOR)/bin/python -m streaming.runtime.session
+	@touch $@
+
+spark-floor: $(FLOOR_STAMP) ## The Spark floor's environment (pyspark 4.0 and its Delta), for its test
+
 demo: jars ## Run the whole pipeline offline, summarise and chart gold
 	$(BIN)/omdb-lakehouse demo
 
@@ -38,14 +50,14 @@ format: $(STAMP) ## ruff: fix what can be fixed and format
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: jars lint ## Lint, then every test (unit and integration)
+test: jars spark-floor lint ## Lint, then every test (unit and integration, and the Spark floor's)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP) ## Only tests that need no Spark
 	$(BIN)/python -m pytest -m 'not spark'
 
 clean: ## Remove the environment, caches and the local lakehouse
-	rm -rf $(VENV) .lakehouse .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) $(FLOOR) .lakehouse .pytest_cache .ruff_cache build dist *.egg-info
 
 bench: jars ## Benchmark against a one-shot peer (not part of `make test`; BENCH_SIZES=1k,10k)
 	$(BIN)/pip install --quiet -e '.[local,dev,bench]'

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -29,6 +30,9 @@ _CONF_DIR = Path(__file__).parent / "conf"
 SCALA_VERSION = "2.13"
 
 REMOTE_ENV = "SPARK_REMOTE"
+# The oldest Spark the pipeline's code runs on (bronze and silver use 4.0's functions):
+# serverless environment 4 (Databricks Connect 17) and Databricks Runtime 17.3 LTS.
+SPARK_FLOOR = "4.0"
 EXTRA_CONF_ENV = "OMDB_SPARK_CONF"
 JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 
@@ -78,7 +82,11 @@ def delta_maven_coordinate() -> str:
 
     spark_minor = ".".join(pyspark.__version__.split(".")[:2])
     delta_version = metadata.version("delta-spark")
-    return f"io.delta:delta-spark_{spark_minor}_{SCALA_VERSION}:{delta_version}"
+    # Delta names its artifact after the Spark it was built for from 4.1 on
+    # (delta-spark_4.2_2.13); 4.0 and older publish only delta-spark_2.13.
+    delta_minor = tuple(int(part) for part in delta_version.split(".")[:2])
+    artifact = f"delta-spark_{spark_minor}" if delta_minor >= (4, 1) else "delta-spark"
+    return f"io.delta:{artifact}_{SCALA_VERSION}:{delta_version}"
 
 
 def remote_url() -> str | None:
@@ -98,7 +106,9 @@ def get_spark(app_name: str = "omdb-lakehouse", *, log_dir: Path | None = None) 
             Connect server does not answer.
     """
     if on_databricks():
-        return SparkSession.builder.getOrCreate()
+        spark = SparkSession.builder.getOrCreate()
+        check_spark_floor(spark.version)
+        return spark
     url = remote_url()
     if url is not None:
         return connect(url)
@@ -106,6 +116,24 @@ def get_spark(app_name: str = "omdb-lakehouse", *, log_dir: Path | None = None) 
     if active is not None:
         return active
     return start_local(app_name, log_dir or Path(tempfile.gettempdir()) / "omdb-lakehouse")
+
+
+def check_spark_floor(version: str) -> None:
+    """Refuse, in one line, a Spark older than the code needs (a job that would fail later
+    with an AttributeError deep in a stream).
+
+    Raises:
+        LakehouseError: ``version`` is older than ``SPARK_FLOOR``.
+    """
+
+    def major_minor(text: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in re.findall(r"\d+", text)[:2])
+
+    if major_minor(version) < major_minor(SPARK_FLOOR):
+        raise LakehouseError(
+            f"Spark {version} is older than this code needs ({SPARK_FLOOR}): use serverless "
+            "environment version 4 or newer, or Databricks Runtime 17.3 LTS or newer"
+        )
 
 
 def connect(url: str) -> SparkSession:

@@ -41,3 +41,31 @@ def test_java_options_from_the_environment_add_to_ours(tmp_path, monkeypatch):
     options = session.local_confs(tmp_path)["spark.driver.extraJavaOptions"]
     assert "-Dlog4j.configurationFile=" in options
     assert options.endswith(" -XX:+UseSerialGC")
+
+
+@pytest.mark.parametrize("version", ["4.0.0", "4.0.1-databricks", "4.2.0", "5.0"])
+def test_spark_from_the_floor_on_is_accepted(version):
+    session.check_spark_floor(version)
+
+
+@pytest.mark.parametrize("version", ["3.5.2", "3.5.0-databricks-connect"])
+def test_an_older_spark_is_refused_naming_what_to_deploy_on(version):
+    with pytest.raises(LakehouseError, match=r"older than this code needs \(4\.0\).*17\.3 LTS"):
+        session.check_spark_floor(version)
+
+
+@pytest.mark.parametrize(
+    ("pyspark_version", "delta_version", "coordinate"),
+    [
+        ("4.2.0", "4.4.0", "io.delta:delta-spark_4.2_2.13:4.4.0"),
+        ("4.0.1", "4.0.1", "io.delta:delta-spark_2.13:4.0.1"),  # before Spark-named artifacts
+    ],
+)
+def test_delta_jars_are_named_as_delta_publishes_them(
+    monkeypatch, pyspark_version, delta_version, coordinate
+):
+    import pyspark
+
+    monkeypatch.setattr(pyspark, "__version__", pyspark_version)
+    monkeypatch.setattr(session.metadata, "version", lambda name: delta_version)
+    assert session.delta_maven_coordinate() == coordinate
