@@ -12,9 +12,11 @@ import yaml
 from databricks.bundles.dashboards import Dashboard
 from databricks.bundles.jobs import Job
 from databricks.bundles.schemas import Schema
+from databricks.bundles.secret_scopes import SecretScope
 from databricks.bundles.volumes import Volume
 
 from streaming.cli import build_parser
+from streaming.runtime.session import SPARK_FLOOR
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = yaml.safe_load((REPO / "databricks.yml").read_text())
@@ -24,7 +26,13 @@ for _path in RESOURCE_FILES:
     for kind, items in yaml.safe_load(_path.read_text())["resources"].items():
         RESOURCES.setdefault(kind, {}).update(items)
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
-CLASSES = {"jobs": Job, "schemas": Schema, "volumes": Volume, "dashboards": Dashboard}
+CLASSES = {
+    "jobs": Job,
+    "schemas": Schema,
+    "volumes": Volume,
+    "dashboards": Dashboard,
+    "secret_scopes": SecretScope,
+}
 
 
 def all_resources():
@@ -40,6 +48,7 @@ def test_the_bundle_declares_what_it_deploys():
         "omdb_streams_classic",
     }
     assert set(RESOURCES["volumes"]) == {"landing", "checkpoints"}
+    assert set(RESOURCES["secret_scopes"]) == {"omdb"}
 
 
 @pytest.mark.parametrize(("kind", "name", "body"), all_resources())
@@ -67,7 +76,8 @@ def wheel_tasks():
 @pytest.mark.parametrize(("job", "task"), wheel_tasks())
 def test_wheel_tasks_call_a_real_entry_point_with_valid_arguments(job, task):
     wheel = task["python_wheel_task"]
-    assert wheel["entry_point"] in PYPROJECT["project"]["scripts"]
+    # The task drops the entry point's return value: it must be the one that raises.
+    assert PYPROJECT["project"]["scripts"][wheel["entry_point"]] == "streaming.cli:job_main"
     assert wheel["package_name"] == PYPROJECT["project"]["name"].replace("-", "_")
     # The parameters must parse with the real command line (variables as sample values).
     sample = {"bundle.target": "dev", "var.max_requests": "500", "var.classic_interval": "10s"}
@@ -166,3 +176,75 @@ def test_the_dashboard_reads_gold_and_has_both_charts_and_a_counter():
     for widget in widgets.values():
         (query,) = widget["queries"]
         assert query["query"]["datasetName"] in datasets
+
+
+def prod_resource(kind: str, name: str) -> dict:
+    """A resource as prod deploys it: the target's fields over the included ones."""
+    override = BUNDLE["targets"]["prod"].get("resources", {}).get(kind, {}).get(name, {})
+    return {**RESOURCES[kind][name], **override}
+
+
+def test_prod_lives_where_only_its_operators_can_change_it():
+    prod = BUNDLE["targets"]["prod"]
+    assert prod["workspace"]["root_path"].startswith(
+        "/Workspace/Users/${workspace.current_user.userName}/"
+    )
+    levels = {p.get("group_name") or p.get("user_name"): p["level"] for p in prod["permissions"]}
+    assert levels["${var.operators_group}"] == "CAN_MANAGE"
+    assert levels["${workspace.current_user.userName}"] == "CAN_MANAGE"
+    assert levels.get("users", "CAN_VIEW") == "CAN_VIEW"
+
+
+def grants_of(kind: str, name: str) -> dict[str, set[str]]:
+    resource = CLASSES[kind].from_dict(prod_resource(kind, name)).as_dict()
+    return {g["principal"]: set(g["privileges"]) for g in resource["grants"]}
+
+
+def test_prod_grants_readers_gold_and_operators_the_volumes_and_the_key():
+    schema = grants_of("schemas", "omdb")
+    assert schema["${var.readers_group}"] == {"USE_SCHEMA", "SELECT"}
+    assert {"USE_SCHEMA", "SELECT", "MODIFY"} <= schema["${var.operators_group}"]
+    for volume in ("landing", "checkpoints"):
+        assert grants_of("volumes", volume)["${var.operators_group}"] == {
+            "READ_VOLUME",
+            "WRITE_VOLUME",
+        }
+    scope = SecretScope.from_dict(prod_resource("secret_scopes", "omdb")).as_dict()
+    assert [(p["group_name"], p["level"]) for p in scope["permissions"]] == [
+        ("${var.operators_group}", "MANAGE")
+    ]
+    # dev keeps to the deployer: a new workspace has no operators group yet.
+    assert "resources" not in BUNDLE["targets"]["dev"]
+    assert "grants" in RESOURCES["schemas"]["omdb"]  # readers in every target
+
+
+def test_the_producer_reads_the_key_from_the_bundles_own_scope():
+    (task,) = RESOURCES["jobs"]["omdb_producer"]["tasks"]
+    parameters = task["python_wheel_task"]["parameters"]
+    scope = parameters[parameters.index("--secret-scope") + 1]
+    assert scope == "${resources.secret_scopes.omdb.name}"
+    assert RESOURCES["secret_scopes"]["omdb"]["name"] == "${var.secret_scope}"
+
+
+def test_the_dashboard_shows_gold_to_its_viewers_with_the_publishers_credentials():
+    (body,) = RESOURCES["dashboards"].values()
+    assert Dashboard.from_dict(body).embed_credentials is True
+    assert '"stack"' not in (REPO / "resources" / body["file_path"]).read_text()
+
+
+def test_every_job_runs_one_at_a_time():
+    # Development mode gives a job max_concurrent_runs 4 unless set; two runs of one
+    # chain would share its checkpoints.
+    for name, job in RESOURCES["jobs"].items():
+        assert Job.from_dict(job).max_concurrent_runs == 1, name
+
+
+def test_the_deployed_code_runs_on_the_declared_spark_floor():
+    # Serverless environment 4 is Databricks Connect 17 (Spark 4.0); 17.3 LTS is Spark 4.0.
+    environment_spark = {"4": "4.0"}
+    for name, job in RESOURCES["jobs"].items():
+        for environment in job.get("environments", []):
+            version = environment["spec"]["environment_version"]
+            assert environment_spark.get(version) == SPARK_FLOOR, name
+    runtime = BUNDLE["variables"]["classic_spark_version"]["default"]
+    assert runtime.startswith("17.3.") and SPARK_FLOOR == "4.0"
