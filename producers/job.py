@@ -61,9 +61,13 @@ def landing_for(config: PipelineConfig):
 
 
 def ledger_for(config: PipelineConfig) -> Ledger:
-    """The target's ledger, kept where its pages go (a volume through the Files API or a folder)."""
+    """The target's ledger: in a volume through the Files API, else in a local folder.
+
+    Inside Databricks too: the ``/Volumes`` mount promises neither ``flock`` nor a rename
+    over an existing file, which the local ledger relies on.
+    """
     path = f"{(config.state_path or '.').rstrip('/')}/ledger.json"
-    return Ledger(VolumeFile(path) if _through_files_api(config) else LocalFile(path))
+    return Ledger(VolumeFile(path) if config.on_unity_catalog else LocalFile(path))
 
 
 @contextlib.contextmanager

@@ -420,6 +420,33 @@ def test_a_laptop_produce_to_a_volume_lands_pages_and_its_ledger(
     assert len([p for p in files.files if "/landing/" in p]) == len(pages)
 
 
+def test_inside_databricks_the_ledger_goes_through_the_files_api_too(
+    httpserver: HTTPServer, monkeypatch
+):
+    import re
+
+    from checkpoints_config import load_target
+    from producers.job import ledger_for
+    from producers.ledger import VolumeFile
+
+    files = FilesApi()
+    httpserver.expect_request(re.compile(f"^{FilesApi.PREFIX}/.*")).respond_with_handler(files)
+    monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "17.3")
+    monkeypatch.setenv("DATABRICKS_HOST", httpserver.url_for("/").rstrip("/"))
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-test")
+    config = load_target("dev", catalog="main", schema="omdb")
+
+    ledger = ledger_for(config)
+    ledger.record("matrix", None, None, 1, "digest-1", 12)
+    ledger_for(config).record("matrix", None, None, 2, "digest-2", 12)
+
+    assert isinstance(ledger.store, VolumeFile)  # not the /Volumes mount's flock and rename
+    stored = json.loads(files.files["/Volumes/main/omdb/checkpoints/producer/ledger.json"])
+    (search,) = stored["searches"].values()
+    assert search == {"total_results": 12, "pages": {"1": "digest-1", "2": "digest-2"}}
+    assert ledger_for(config).state("matrix", None, None).pages == {1: "digest-1", 2: "digest-2"}
+
+
 def failing_produce(monkeypatch, url: str, root, *terms: str) -> int:
     monkeypatch.setenv("OMDB_API_KEY", KEY)
     monkeypatch.setenv("OMDB_API_URL", url)
