@@ -42,15 +42,26 @@ def execute(args: argparse.Namespace) -> int:
     if config.bronze.trigger.one_shot:
         catch_up(spark, config)
         return 0
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     say(f"running continuously every {config.bronze.trigger.interval}; Ctrl-C stops")
     summary = run_continuous(spark, config, stop, say=say)
     for stream in summary.streams:
         print_stream(stream)
     say("stopped cleanly")
     return 0
+
+
+def stop_on_signals() -> threading.Event:
+    """An event that Ctrl-C or SIGTERM sets, for a clean stop of a continuous run.
+
+    Only the main thread may install signal handlers; called elsewhere (an entry point
+    run on another thread), the run stops when its process does.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    return stop
 
 
 def catch_up(spark, config: PipelineConfig) -> None:

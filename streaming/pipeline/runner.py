@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -60,8 +61,14 @@ class RunSummary:
 
 
 def check_landing(config: PipelineConfig) -> None:
-    """Fail early and clearly when a local landing folder is missing."""
+    """Fail early and clearly when a local landing folder is missing.
+
+    In a volume the folder is made instead: an always-on job may well start before the
+    producer lands its first page, and Auto Loader needs the folder to exist.
+    """
     if config.on_unity_catalog:
+        if "DATABRICKS_RUNTIME_VERSION" in os.environ:  # the volume is mounted here
+            Path(config.landing_path).mkdir(parents=True, exist_ok=True)
         return
     if not Path(config.landing_path).is_dir():
         raise LakehouseError(
