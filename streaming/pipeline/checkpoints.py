@@ -68,14 +68,16 @@ def has_commits(path: str | Path) -> bool:
     return log.is_dir() and any(f.name[:20].isdigit() for f in log.iterdir())
 
 
-# delta-rs takes a local path as a URL: a '%' in it is decoded and '[' or ']' does not
-# parse. Tables under such a root are read with Spark (spaces, '#', ':' and the rest are fine).
-_DELTA_RS_UNSAFE = frozenset("%[]")
+# delta-rs takes a local path as a URL: '%' is decoded, '#' and '?' cut the path short
+# for some of its reads (a table's history comes back empty), '\\' and control
+# characters do not survive. Rather than list what breaks, delta-rs gets only paths made
+# of characters it was seen to keep (any letter or digit, and these); Spark reads the rest.
+_DELTA_RS_SAFE = frozenset(" -_.,+=@~/")
 
 
 def delta_rs_reads(path: str | Path) -> bool:
-    """True when delta-rs can open local tables under ``path``."""
-    return not _DELTA_RS_UNSAFE.intersection(str(path))
+    """True when delta-rs can open local tables under ``path`` as they are named."""
+    return all(c.isalnum() or c in _DELTA_RS_SAFE for c in str(path))
 
 
 def local_table_version(path: str | Path) -> int | None:
