@@ -2,6 +2,7 @@
 
 from checkpoints_config.model import (
     ConfigError,
+    Maintenance,
     PipelineConfig,
     StreamConfig,
     TableNames,
@@ -12,6 +13,7 @@ from checkpoints_config.targets import load_target, local, resolve_root
 
 __all__ = [
     "ConfigError",
+    "Maintenance",
     "PipelineConfig",
     "StreamConfig",
     "TableNames",

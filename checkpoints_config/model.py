@@ -53,6 +53,12 @@ def normalize_interval(text: str) -> str:
     return f"{number} {unit}"
 
 
+def interval_seconds(text: str) -> float:
+    """The seconds in an interval written as ``normalize_interval`` reads it."""
+    number, unit = normalize_interval(text).split()
+    return float(number) * _MILLIS[unit] / 1000
+
+
 @dataclass(frozen=True)
 class Trigger:
     """When a stream runs: catch up and stop, or micro-batches every ``interval``."""
@@ -147,6 +153,41 @@ class TableRef:
         return "delta.`" + str(self.path).replace("`", "``") + "`"
 
 
+HOUR = 3600
+DAY = 24 * HOUR
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    """How long each table keeps what it no longer needs, and how often it is cleaned.
+
+    ``deleted_file_retention`` (seconds) is how long a file a MERGE or a compaction
+    replaced stays on disk, so that a stream that lags behind by less can still read it;
+    ``log_retention`` how long commits stay in the log (Delta refuses it shorter).
+    ``every`` is how often the always-on runners clean up while the streams run.
+    """
+
+    deleted_file_retention: int = 7 * DAY
+    log_retention: int = 30 * DAY
+    every: float = HOUR
+
+    def __post_init__(self) -> None:
+        if self.deleted_file_retention < 0 or self.every <= 0:
+            raise ConfigError("retention must be >= 0 seconds and the cadence > 0")
+        if self.log_retention < self.deleted_file_retention:
+            raise ConfigError("the log must be kept at least as long as deleted files")
+
+    def table_properties(self) -> dict[str, str]:
+        """The Delta table properties every pipeline table carries."""
+        return {
+            # Small files from each micro-batch are compacted by the writer itself, after
+            # its commit: no other writer, so no conflict with a running MERGE.
+            "delta.autoOptimize.autoCompact": "true",
+            "delta.deletedFileRetentionDuration": f"interval {self.deleted_file_retention} seconds",
+            "delta.logRetentionDuration": f"interval {self.log_retention} seconds",
+        }
+
+
 @dataclass(frozen=True)
 class PipelineConfig:
     """Where everything of one target lives.
@@ -166,6 +207,7 @@ class PipelineConfig:
     table_root: str | None = None
     use_auto_loader: bool = False
     state_path: str | None = None  # the producer's ledger folder
+    maintenance: Maintenance = field(default_factory=Maintenance)
 
     def __post_init__(self) -> None:
         if not self.landing_path:
@@ -203,6 +245,11 @@ class PipelineConfig:
 
     def all_tables(self) -> list[TableRef]:
         return [self.table(key) for key in TABLE_KEYS]
+
+    def with_maintenance_every(self, interval: str) -> PipelineConfig:
+        """The same config with the always-on runners cleaning up every ``interval``."""
+        every = interval_seconds(interval)
+        return replace(self, maintenance=replace(self.maintenance, every=every))
 
     def with_trigger(self, trigger: Trigger) -> PipelineConfig:
         """The same config with every stream on ``trigger``."""

@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 
 from checkpoints_config.model import (
+    DAY,
     ConfigError,
+    Maintenance,
     PipelineConfig,
     StreamConfig,
     TableNames,
@@ -21,6 +23,10 @@ TARGETS = ("local", "dev", "prod")
 
 # Files per micro-batch: bounded so a large backfill commits steadily instead of
 # in one huge first batch; prod clusters take bigger bites.
+# A laptop keeps replaced files a day and commits a week: a stream stopped longer than
+# a day is not vacuumed past (maintenance says so), one stopped over a week fails loudly
+# (its commits are gone) and is rebuilt with `reset`. Databricks keeps Delta's defaults.
+LOCAL_MAINTENANCE = Maintenance(deleted_file_retention=DAY, log_retention=7 * DAY)
 _MAX_FILES = {"local": 5000, "dev": 2000, "prod": 10000}
 
 
@@ -91,6 +97,7 @@ def local(
         tables=tables or TableNames(),
         table_root=str(base / "tables"),
         state_path=str(base / "state"),
+        maintenance=LOCAL_MAINTENANCE,
     )
 
 

@@ -103,8 +103,12 @@ def rows(config: PipelineConfig, key: str, columns: list[str]) -> list[dict]:
     return DeltaTable(path).to_pyarrow_table(columns=columns).to_pylist()
 
 
-def assert_invariants(config: PipelineConfig) -> Truth:
-    """Silver = valid distinct titles; gold = GROUP BY over silver; failures quarantined."""
+def assert_invariants(config: PipelineConfig, extra_corrupt_pages: int = 0) -> Truth:
+    """Silver = valid distinct titles; gold = GROUP BY over silver; failures quarantined.
+
+    ``extra_corrupt_pages``: pages bronze read that landing no longer holds (a planted
+    link read just before it was set aside).
+    """
     truth = ground_truth(config.landing_path)
     silver_rows = rows(config, "silver", list(SILVER_COLUMNS))
     ids = [row["imdb_id"] for row in silver_rows]
@@ -117,7 +121,7 @@ def assert_invariants(config: PipelineConfig) -> Truth:
 
     quarantined = [row["result_index"] for row in rows(config, "quarantine", ["result_index"])]
     assert sum(i is not None for i in quarantined) == truth.failed_records
-    assert sum(i is None for i in quarantined) == truth.corrupt_pages
+    assert sum(i is None for i in quarantined) == truth.corrupt_pages + extra_corrupt_pages
     return truth
 
 

@@ -18,7 +18,13 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "streaming.cli", *args]
 
 
-def cli_env(**variables: str) -> dict[str, str]:
-    """This process's environment plus ``variables``, for a command that starts a JVM."""
-    confs = ";".join(filter(None, [os.environ.get(EXTRA_CONF_ENV), SHORT_LIVED_JVM]))
+def cli_env(*, short_lived: bool = True, **variables: str) -> dict[str, str]:
+    """This process's environment plus ``variables``, for a command that starts a JVM.
+
+    ``short_lived=False`` keeps the JVM's full JIT: with the first tier alone, a JVM that
+    ran VACUUM beside the streams once failed to link a method handle (a JDK
+    ``InternalError`` in gold's MERGE).
+    """
+    extra = SHORT_LIVED_JVM if short_lived else None
+    confs = ";".join(filter(None, [os.environ.get(EXTRA_CONF_ENV), extra]))
     return {**os.environ, EXTRA_CONF_ENV: confs, **variables}

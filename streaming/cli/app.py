@@ -9,13 +9,13 @@ from collections.abc import Callable, Sequence
 
 from checkpoints_config import ConfigError
 from checkpoints_config.targets import DEFAULT_ROOT, ROOT_ENV
-from streaming.cli import demo, produce, query, report, reset, run, serve, status
+from streaming.cli import demo, maintain, produce, query, report, reset, run, serve, status
 from streaming.cli.options import say
 from streaming.errors import LakehouseError, first_line
 
 # A new command is a module in this package (NAME, HELP, DESCRIPTION, OPTIONS,
 # add_arguments, execute) listed here, in the order `--help` shows it.
-MODULES = (run, query, status, produce, report, reset, serve, demo)
+MODULES = (run, query, status, produce, report, reset, maintain, serve, demo)
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {m.NAME: m.execute for m in MODULES}
 
 DEBUG_ENV = "OMDB_LAKEHOUSE_DEBUG"

@@ -60,7 +60,7 @@ def positive_int(text: str) -> int:
 
 def config_of(args: argparse.Namespace) -> PipelineConfig:
     """The pipeline the parsed options name (root-only commands: the local target)."""
-    return load_target(
+    config = load_target(
         getattr(args, "target", "local"),
         root=args.root,
         catalog=getattr(args, "catalog", None),
@@ -68,6 +68,8 @@ def config_of(args: argparse.Namespace) -> PipelineConfig:
         landing_volume=getattr(args, "landing_volume", LANDING_VOLUME),
         checkpoint_volume=getattr(args, "checkpoint_volume", CHECKPOINT_VOLUME),
     )
+    every = getattr(args, "maintain_every", None)
+    return config.with_maintenance_every(every) if every else config
 
 
 def say(message: str) -> None:

@@ -25,6 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--interval", default="1s", help="micro-batch interval of the streams (default 1s)"
     )
+    parser.add_argument(
+        "--maintain-every",
+        metavar="INTERVAL",
+        help="how often the running streams' tables are vacuumed (default: the target's, 1h)",
+    )
 
 
 def execute(args: argparse.Namespace) -> int:

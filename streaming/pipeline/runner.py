@@ -185,6 +185,18 @@ def prepare(spark: SparkSession, config: PipelineConfig, say: Say = _quiet) -> N
     ensure_tables(spark, config)
 
 
+def upkeep(spark: SparkSession, config: PipelineConfig, say: Say) -> None:
+    """VACUUM the tables while the streams run (compaction is the writers' own, and
+    would conflict with a running MERGE); a failure is told, and the streams go on."""
+    from streaming.pipeline.maintenance import maintain
+
+    say("maintenance: vacuuming the tables")
+    try:
+        maintain(spark, config, exclusive=False, say=say)
+    except Exception as error:  # the streams matter more than one cleanup
+        say(f"maintenance failed, the streams go on: {first_line(error)}")
+
+
 def run_continuous(
     spark: SparkSession,
     config: PipelineConfig,
@@ -224,6 +236,7 @@ def keep_running(
     queries: dict[str, StreamingQuery] = {}
     prepare(spark, config, say)
     next_screen = time.monotonic() + screen_seconds
+    next_upkeep = time.monotonic() + config.maintenance.every
     try:
         for layer in LAYERS:
             queries[layer.name] = layer.start(spark, config)
@@ -241,6 +254,9 @@ def keep_running(
                 screen(config, say)
                 took = time.monotonic() - started
                 next_screen = time.monotonic() + max(screen_seconds, 10 * took)
+            if time.monotonic() >= next_upkeep:
+                upkeep(spark, config, say)
+                next_upkeep = time.monotonic() + config.maintenance.every
             stop.wait(poll_seconds)
     finally:
         for query in queries.values():

@@ -104,15 +104,19 @@ class TableSpec:
     comment: str
     properties: Mapping[str, str] = field(default_factory=dict)
 
-    def create_sql(self, sql_name: str) -> str:
-        """``CREATE TABLE IF NOT EXISTS`` for this spec under ``sql_name``."""
+    def create_sql(self, sql_name: str, extra: Mapping[str, str] | None = None) -> str:
+        """``CREATE TABLE IF NOT EXISTS`` for this spec under ``sql_name``, with the
+        spec's table properties and ``extra`` ones (maintenance's)."""
         columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in self.schema)
-        properties = ", ".join(f"'{k}' = '{v}'" for k, v in self.properties.items())
+        properties = ", ".join(f"'{k}' = '{v}'" for k, v in self.all_properties(extra).items())
         return (
             f"CREATE TABLE IF NOT EXISTS {sql_name} ({columns}) USING DELTA "
             f"COMMENT '{_sql_string(self.comment)}'"
             + (f" TBLPROPERTIES ({properties})" if properties else "")
         )
+
+    def all_properties(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        return {**(extra or {}), **self.properties}
 
 
 def _sql_string(text: str) -> str:
@@ -152,7 +156,7 @@ def ensure_tables(spark: SparkSession, config: PipelineConfig) -> None:
         # a local table already committed needs none of that.
         if not ref.full_name and has_commits(ref.path):
             continue
-        spark.sql(TABLES[ref.key].create_sql(ref.sql_name))
+        spark.sql(TABLES[ref.key].create_sql(ref.sql_name, config.maintenance.table_properties()))
 
 
 def read_table(spark: SparkSession, ref: TableRef) -> DataFrame:

@@ -114,6 +114,9 @@ class SilverBatchWriter:
             )
             with reused(results_df, self.cache) as checked_df:
                 counts = silver.rule_counts(checked_df, pages_df)
+                if not silver.pages_in(counts):
+                    # A batch of no page (bronze was compacted): nothing to merge or count.
+                    return
                 self.write_titles(checked_df)
                 if any(failed for _, _, failed in counts):
                     self.write_quarantine(checked_df, pages_df, app_id, batch_id)

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from checkpoints_config import ConfigError, StreamConfig, TableNames, Trigger, load_target, local
-from checkpoints_config.model import normalize_interval
+from checkpoints_config import (
+    ConfigError,
+    Maintenance,
+    StreamConfig,
+    TableNames,
+    Trigger,
+    load_target,
+    local,
+)
+from checkpoints_config.model import DAY, interval_seconds, normalize_interval
 
 
 def test_local_target_puts_everything_under_the_root(tmp_path):
@@ -113,3 +121,30 @@ def test_a_root_inside_another_roots_folders_is_refused(tmp_path, inside):
     with pytest.raises(ConfigError, match=f"inside the {inside} folder"):
         local(tmp_path / "outer" / inside / "inner")
     assert local(tmp_path / "outer-sibling").table_root  # a folder beside it is fine
+
+
+def test_a_laptop_keeps_replaced_files_a_day_and_databricks_keeps_deltas_defaults(tmp_path):
+    laptop = local(tmp_path).maintenance
+    assert (laptop.deleted_file_retention, laptop.log_retention) == (DAY, 7 * DAY)
+    cloud = load_target("dev", catalog="main", schema="omdb").maintenance
+    assert (cloud.deleted_file_retention, cloud.log_retention) == (7 * DAY, 30 * DAY)
+    assert laptop.table_properties() == {
+        "delta.autoOptimize.autoCompact": "true",
+        "delta.deletedFileRetentionDuration": "interval 86400 seconds",
+        "delta.logRetentionDuration": "interval 604800 seconds",
+    }
+
+
+def test_maintenance_refuses_a_log_kept_shorter_than_deleted_files_or_no_cadence():
+    with pytest.raises(ConfigError, match="log must be kept at least as long"):
+        Maintenance(deleted_file_retention=DAY, log_retention=3600)
+    with pytest.raises(ConfigError, match="cadence"):
+        Maintenance(every=0)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("2 minutes", 120), ("1h", 3600)])
+def test_the_maintenance_cadence_is_an_interval(tmp_path, text, seconds):
+    assert interval_seconds(text) == seconds
+    assert local(tmp_path).with_maintenance_every(text).maintenance.every == seconds
+    with pytest.raises(ConfigError, match="interval must look like"):
+        local(tmp_path).with_maintenance_every("often")

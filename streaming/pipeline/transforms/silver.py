@@ -214,3 +214,8 @@ def rule_counts(checked_df: DataFrame, bronze_df: DataFrame) -> list[tuple[str, 
     page_failed = row["_corrupt"] or 0
     counts.append((PAGE_RULE, (row["_pages"] or 0) - page_failed, page_failed))
     return counts
+
+
+def pages_in(counts: list[tuple[str, int, int]]) -> int:
+    """How many pages a batch's ``rule_counts`` were taken over."""
+    return next(passed + failed for rule, passed, failed in counts if rule == PAGE_RULE)

@@ -1,0 +1,158 @@
+"""Keeping the tables small for months: their properties, compaction and VACUUM.
+
+Every table carries the target's retention and auto compaction as table properties
+(``checkpoints_config.Maintenance``); tables made by an earlier version get them here.
+Compaction (``OPTIMIZE``) commits no data change, so the streams downstream read nothing
+new from it; it and the property changes run only with the root's lock held
+(``omdb-lakehouse maintain``), because either could fail a concurrent write. ``VACUUM``
+conflicts with no writer and also runs on a cadence in the always-on runners. It never
+removes a file a stream still needs: a table whose reader lags behind by more than the
+deleted-file retention is not vacuumed, and the line says how to recover.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from checkpoints_config import PipelineConfig, TableRef
+from streaming.pipeline.checkpoints import delta_versions_done, has_commits
+from streaming.pipeline.layers import LAYERS
+from streaming.pipeline.tables import TABLES, table_exists
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Upkeep:
+    """What maintenance did to one table."""
+
+    table: str
+    properties_set: bool = False
+    compacted: bool = False
+    vacuumed: bool = False
+    refused: str | None = None  # why VACUUM was not run
+    bytes_before: int | None = None  # on disk, local tables only
+    bytes_after: int | None = None
+
+    def line(self) -> str:
+        done = [
+            what
+            for what, flag in (
+                ("properties set", self.properties_set),
+                ("compacted", self.compacted),
+                ("vacuumed", self.vacuumed),
+            )
+            if flag
+        ]
+        size = ""
+        if self.bytes_before is not None and self.bytes_after is not None:
+            freed = self.bytes_before - self.bytes_after
+            size = f", {_mib(self.bytes_after)} on disk ({_mib(max(freed, 0))} freed)"
+        refused = f"; not vacuumed: {self.refused}" if self.refused else ""
+        return f"  {self.table}: {', '.join(done) or 'nothing to do'}{size}{refused}"
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB"
+
+
+def maintain(
+    spark: SparkSession, config: PipelineConfig, *, exclusive: bool, say: Say | None = None
+) -> list[Upkeep]:
+    """VACUUM every table; with the tables to itself, also set their properties and
+    compact them.
+
+    Args:
+        exclusive: no stream writes the tables (the root's lock is held). Otherwise only
+            VACUUM runs: a property change or a compaction can fail a concurrent write.
+        say: told one line per table as it is done.
+    """
+    done = []
+    wanted = config.maintenance.table_properties()
+    for ref in config.all_tables():
+        if not table_exists(spark, ref):
+            continue
+        before = disk_bytes(ref)
+        properties_set = exclusive and set_properties(
+            spark, ref, TABLES[ref.key].all_properties(wanted)
+        )
+        if exclusive:
+            spark.sql(f"OPTIMIZE {ref.sql_name}")
+        refused = vacuum_refusal(spark, config, ref)
+        if refused is None:
+            # By hand, a full VACUUM also finds files no commit names (a writer killed
+            # mid-write); on the cadence, LITE reads the log instead of listing the table.
+            spark.sql(f"VACUUM {ref.sql_name}" + ("" if exclusive else " LITE"))
+        upkeep = Upkeep(
+            ref.name, properties_set, exclusive, refused is None, refused, before, disk_bytes(ref)
+        )
+        if say:
+            say(upkeep.line())
+        done.append(upkeep)
+    return done
+
+
+def set_properties(spark: SparkSession, ref: TableRef, wanted: dict[str, str]) -> bool:
+    """Set the table properties of ``wanted`` that ``ref`` lacks or holds otherwise."""
+    current = {
+        row["key"]: row["value"]
+        for row in spark.sql(f"SHOW TBLPROPERTIES {ref.sql_name}").collect()
+    }
+    missing = {k: v for k, v in wanted.items() if current.get(k) != v}
+    if not missing:
+        return False
+    pairs = ", ".join(f"'{k}' = '{v}'" for k, v in missing.items())
+    spark.sql(f"ALTER TABLE {ref.sql_name} SET TBLPROPERTIES ({pairs})")
+    return True
+
+
+def vacuum_refusal(spark: SparkSession, config: PipelineConfig, ref: TableRef) -> str | None:
+    """Why ``ref`` must not be vacuumed now, or None.
+
+    A stream reading ``ref`` needs every file added from the version it is at; a later
+    compaction or MERGE may have replaced those files, and VACUUM deletes replaced files
+    older than the retention. So when a commit after the reader's version is older than
+    the retention, VACUUM could delete what the reader still has to read.
+    """
+    retention = config.maintenance.deleted_file_retention
+    for layer in LAYERS:
+        if layer.source != ref.key:
+            continue
+        done = delta_versions_done(config.stream(layer.name).checkpoint_location)
+        if done is None:
+            continue  # never ran: it starts from the table as it is now
+        # The reader is at version done + 1 (maybe part-read); a file it still needs was
+        # added there or later, so only a commit after that one can have replaced it.
+        written = commit_time(spark, ref, done + 2)
+        if written is not None and time.time() - written > retention:
+            since = datetime.fromtimestamp(written, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            return (
+                f"the {layer.name} stream has not read it since {since}, longer than the "
+                f"retention ({retention // 3600} h): run the pipeline to let it catch up, "
+                f"or rebuild it with `omdb-lakehouse reset --stream {layer.name}`"
+            )
+    return None
+
+
+def commit_time(spark: SparkSession, ref: TableRef, version: int) -> float | None:
+    """When ``version`` of ``ref`` was committed (seconds since the epoch), if it exists."""
+    row = (
+        spark.sql(f"DESCRIBE HISTORY {ref.sql_name}")
+        .where(f"version = {int(version)}")
+        .selectExpr("CAST(timestamp AS DOUBLE) AS seconds")  # whatever the session's zone
+        .first()
+    )
+    return None if row is None else row["seconds"]
+
+
+def disk_bytes(ref: TableRef) -> int | None:
+    """Bytes under a local table's folder, log included; None for a catalog table."""
+    if ref.full_name or not has_commits(ref.path):
+        return None
+    return sum(p.stat().st_size for p in Path(ref.path).rglob("*") if p.is_file())

@@ -1,0 +1,91 @@
+"""Table maintenance on real tables: compaction and VACUUM change nothing downstream, and
+a stream that lags behind the retention is never vacuumed past."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+
+import pytest
+
+from checkpoints_config import Maintenance
+from streaming.pipeline.layers import LAYERS
+from streaming.pipeline.maintenance import maintain, vacuum_refusal
+from streaming.pipeline.runner import run_available_now
+from streaming.pipeline.tables import history, read_table
+from tests.invariants import assert_invariants, table_versions
+from tests.waves import land_wave
+
+pytestmark = pytest.mark.spark
+
+DOWNSTREAM = ("silver", "quarantine", "dq_metrics", "gold")
+RETENTION = 5  # seconds
+
+
+def run_in_waves(spark, config, landing, waves: int) -> None:
+    """Several runs, so that every table holds several small files to compact."""
+    rng = random.Random(7)
+    for wave in range(waves):
+        land_wave(landing, rng, wave)
+        run_available_now(spark, config)
+
+
+def operations(spark, ref) -> list[str]:
+    return [row["operation"] for row in history(spark, ref).collect()]
+
+
+def test_compaction_and_vacuum_upstream_change_nothing_downstream(spark, config, landing):
+    run_in_waves(spark, config, landing, 2)
+    bronze = config.table("bronze")
+    files_before = len(read_table(spark, bronze).inputFiles())
+    # As a table made before maintenance existed: without its retention property.
+    quarantine = config.table("quarantine")
+    spark.sql(
+        f"ALTER TABLE {quarantine.sql_name} UNSET TBLPROPERTIES "
+        "('delta.deletedFileRetentionDuration')"
+    )
+
+    done = {u.table: u for u in maintain(spark, config, exclusive=True)}
+
+    assert all(u.vacuumed for u in done.values()), done
+    assert [t for t, u in done.items() if u.properties_set] == [quarantine.name]
+    wanted = config.maintenance.table_properties()
+    for ref in config.all_tables():
+        shown = spark.sql(f"SHOW TBLPROPERTIES {ref.sql_name}").collect()
+        assert {r["key"]: r["value"] for r in shown}.items() >= wanted.items(), ref.name
+    assert "OPTIMIZE" in operations(spark, bronze)
+    assert len(read_table(spark, bronze).inputFiles()) < files_before
+
+    after_maintenance = table_versions(config)
+    run_available_now(spark, config)  # bronze and silver hold commits no stream has read
+
+    versions = table_versions(config)
+    assert {k: versions[k] for k in DOWNSTREAM} == {k: after_maintenance[k] for k in DOWNSTREAM}
+    assert_invariants(config)
+
+
+def test_a_stream_behind_the_retention_is_not_vacuumed_past_and_recovers(spark, config, landing):
+    # A retention of seconds, so that a stream falls behind it within the test.
+    config = dataclasses.replace(
+        config, maintenance=Maintenance(deleted_file_retention=RETENTION, log_retention=3600)
+    )
+    run_in_waves(spark, config, landing, 2)
+    land_wave(landing, random.Random(8), 2)
+    for layer in LAYERS[:2]:  # gold stays behind silver
+        layer.start(spark, config).awaitTermination()
+    time.sleep(RETENTION + 1)
+
+    lines: list[str] = []
+    done = {u.table: u for u in maintain(spark, config, exclusive=False, say=lines.append)}
+
+    silver = done[config.tables.silver]
+    assert not silver.vacuumed and "gold stream has not read it since" in silver.refused
+    assert "omdb-lakehouse reset --stream gold" in silver.refused
+    assert any("not vacuumed: the gold stream" in line for line in lines)
+    assert done[config.tables.bronze].vacuumed  # silver has read all of bronze
+    assert done[config.tables.gold].vacuumed  # no stream reads gold
+
+    run_available_now(spark, config)  # gold catches up, from files still there
+    assert_invariants(config)
+    assert vacuum_refusal(spark, config, config.table("silver")) is None
