@@ -32,6 +32,20 @@ _MAX_FILES = {"local": 5000, "dev": 2000, "prod": 10000}
 
 _ROOT_PARTS = ("landing", "tables", "checkpoints", "state")
 # The volumes a Unity Catalog target keeps landing files and checkpoints in, by default.
+# Set by every Databricks runtime (cluster, job, serverless: "client.<n>" there).
+RUNTIME_ENV = "DATABRICKS_RUNTIME_VERSION"
+
+
+def on_databricks() -> bool:
+    """True inside a Databricks runtime, where volumes are mounted under ``/Volumes``."""
+    return RUNTIME_ENV in os.environ
+
+
+def on_serverless() -> bool:
+    """Databricks serverless compute (Spark Connect), which has no DataFrame cache."""
+    return os.environ.get(RUNTIME_ENV, "").startswith("client.")
+
+
 LANDING_VOLUME = "landing"
 CHECKPOINT_VOLUME = "checkpoints"
 # What Spark's file sources read as a pattern in a path (``streams.literal_path``).

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from checkpoints_config import ConfigError, PipelineConfig
+from checkpoints_config.targets import on_databricks
 from producers.landing_writers import LocalLanding, VolumeLanding
 from producers.ledger import Ledger, LocalFile, VolumeFile
 from producers.offline.server import OFFLINE_KEY, OfflineOmdbServer
@@ -35,7 +36,7 @@ def read_terms(terms: Sequence[str], terms_file: str | None) -> list[str]:
 
 def _through_files_api(config: PipelineConfig) -> bool:
     # Inside Databricks a volume is a mounted /Volumes path; from a laptop it is not.
-    return config.on_unity_catalog and "DATABRICKS_RUNTIME_VERSION" not in os.environ
+    return config.on_unity_catalog and not on_databricks()
 
 
 def check_local_folders(config: PipelineConfig) -> None:

@@ -47,6 +47,15 @@ def location() -> argparse.ArgumentParser:
     return parent
 
 
+def add_maintain_every(parser: argparse.ArgumentParser) -> None:
+    """``--maintain-every``: for the commands that keep the streams running."""
+    parser.add_argument(
+        "--maintain-every",
+        metavar="INTERVAL",
+        help="how often the running streams' tables are vacuumed (default: the target's, 1h)",
+    )
+
+
 def positive_int(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
     try:

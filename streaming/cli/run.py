@@ -8,7 +8,7 @@ import threading
 
 from checkpoints_config import PipelineConfig, Trigger
 from streaming.cli import access
-from streaming.cli.options import config_of, location, say
+from streaming.cli.options import add_maintain_every, config_of, location, say
 
 NAME = "run"
 HELP = "run bronze → silver → gold"
@@ -30,11 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--interval", default="5s", help="micro-batch interval in continuous mode (default 5s)"
     )
-    parser.add_argument(
-        "--maintain-every",
-        metavar="INTERVAL",
-        help="how often the running streams' tables are vacuumed (default: the target's, 1h)",
-    )
+    add_maintain_every(parser)
 
 
 def execute(args: argparse.Namespace) -> int:

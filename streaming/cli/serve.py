@@ -7,7 +7,7 @@ from pathlib import Path
 
 from checkpoints_config import Trigger
 from streaming.cli import access
-from streaming.cli.options import config_of, root_only, say
+from streaming.cli.options import add_maintain_every, config_of, root_only, say
 
 NAME = "serve"
 HELP = "the local always-on lakehouse: streams, SQL and status in one process"
@@ -25,11 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--interval", default="1s", help="micro-batch interval of the streams (default 1s)"
     )
-    parser.add_argument(
-        "--maintain-every",
-        metavar="INTERVAL",
-        help="how often the running streams' tables are vacuumed (default: the target's, 1h)",
-    )
+    add_maintain_every(parser)
 
 
 def execute(args: argparse.Namespace) -> int:

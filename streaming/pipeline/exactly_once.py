@@ -11,18 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterator
 
 from pyspark.sql import DataFrame, SparkSession
 
 from checkpoints_config import TableRef
 from streaming.pipeline.streams import literal_path
-
-
-def on_serverless() -> bool:
-    """Databricks serverless compute (Spark Connect), which has no DataFrame cache."""
-    return os.environ.get("DATABRICKS_RUNTIME_VERSION", "").startswith("client.")
 
 
 def checkpoint_query_id(spark: SparkSession, checkpoint_location: str) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import PipelineConfig
+from checkpoints_config.targets import on_databricks
 from producers.landing import landing_fingerprint, screen_landing
 from streaming.errors import LakehouseError, first_line
 from streaming.pipeline.checkpoints import (
@@ -67,7 +67,7 @@ def check_landing(config: PipelineConfig) -> None:
     producer lands its first page, and Auto Loader needs the folder to exist.
     """
     if config.on_unity_catalog:
-        if "DATABRICKS_RUNTIME_VERSION" in os.environ:  # the volume is mounted here
+        if on_databricks():  # the volume is mounted here
             Path(config.landing_path).mkdir(parents=True, exist_ok=True)
         return
     if not Path(config.landing_path).is_dir():

@@ -17,7 +17,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from checkpoints_config import PipelineConfig, TableRef
-from streaming.pipeline.exactly_once import QueryIdentity, append_once, on_serverless, reused
+from checkpoints_config.targets import on_serverless
+from streaming.pipeline.exactly_once import QueryIdentity, append_once, reused
 from streaming.pipeline.tables import read_table
 from streaming.pipeline.transforms import gold, silver
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from checkpoints_config.targets import on_databricks
 from streaming.errors import LakehouseError, first_line
 
 _CONF_DIR = Path(__file__).parent / "conf"
@@ -72,11 +73,6 @@ LOCAL_CONF: Mapping[str, str] = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.streaming.numRecentProgressUpdates": "100",
 }
-
-
-def on_databricks() -> bool:
-    """True inside a Databricks runtime (cluster, job or serverless)."""
-    return "DATABRICKS_RUNTIME_VERSION" in os.environ
 
 
 def delta_maven_coordinate() -> str:
