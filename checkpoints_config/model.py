@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
 from typing import Literal
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -208,10 +209,15 @@ class PipelineConfig:
     use_auto_loader: bool = False
     state_path: str | None = None  # the producer's ledger folder
     maintenance: Maintenance = field(default_factory=Maintenance)
+    # Where bronze moves the pages it has read, out of the folder it lists; None: never.
+    archive_path: str | None = None
 
     def __post_init__(self) -> None:
         if not self.landing_path:
             raise ConfigError("landing_path is empty")
+        if self.archive_path is not None and _is_within(self.archive_path, self.landing_path):
+            # The source would list its own archive and read every page again.
+            raise ConfigError("archive_path must not lie inside landing_path")
         for stream in STREAMS:
             if getattr(self, stream).name != stream:
                 raise ConfigError(f"the {stream} slot holds the config of another stream")
@@ -257,3 +263,7 @@ class PipelineConfig:
             self,
             **{s.name: replace(s, trigger=trigger) for s in self.streams},
         )
+
+
+def _is_within(path: str, folder: str) -> bool:
+    return PurePosixPath(path).is_relative_to(PurePosixPath(folder))

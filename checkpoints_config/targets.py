@@ -30,7 +30,7 @@ LOCAL_MAINTENANCE = Maintenance(deleted_file_retention=DAY, log_retention=7 * DA
 _MAX_FILES = {"local": 5000, "dev": 2000, "prod": 10000}
 
 
-_ROOT_PARTS = ("landing", "tables", "checkpoints", "state")
+_ROOT_PARTS = ("landing", "archive", "tables", "checkpoints", "state")
 # The volumes a Unity Catalog target keeps landing files and checkpoints in, by default.
 # Set by every Databricks runtime (cluster, job, serverless: "client.<n>" there).
 RUNTIME_ENV = "DATABRICKS_RUNTIME_VERSION"
@@ -112,6 +112,7 @@ def local(
         table_root=str(base / "tables"),
         state_path=str(base / "state"),
         maintenance=LOCAL_MAINTENANCE,
+        archive_path=str(base / "archive"),
     )
 
 
@@ -156,6 +157,8 @@ def databricks(
         schema=schema,
         use_auto_loader=True,
         state_path=f"{checkpoints}/producer",
+        # Auto Loader moves only within the source's volume, and not below the source.
+        archive_path=f"{volumes}/{landing_volume}/archive",
     )
 
 

@@ -52,9 +52,10 @@ ENVELOPE_FIELDS = {
 }
 
 # How Spark reads landing: each file whole as one row, at any depth, only the
-# contract's names. Landed files are never removed, except what ``screen_landing`` sets
-# aside (links, names Spark cannot open): one it moves between Spark's listing and its
-# read is skipped (and never read later), where it would otherwise fail the stream.
+# contract's names. A landed file is never changed; it leaves the folder only once read
+# (bronze's source archives it, ``streaming.pipeline.archive``) or when ``screen_landing``
+# sets it aside (links, names Spark cannot open): one set aside between Spark's listing
+# and its read is skipped (and never read later), where it would otherwise fail the stream.
 SPARK_READ_OPTIONS = {
     "wholetext": "true",
     "recursiveFileLookup": "true",
@@ -216,16 +217,32 @@ def set_aside_files(landing: str | os.PathLike[str]) -> list[Path]:
     return sorted(p for p in aside.rglob("*") if p.is_symlink() or p.is_file())
 
 
-def landing_fingerprint(landing: str | os.PathLike[str]) -> str:
-    """A digest of the files bronze reads (name, size, modification time), for telling
-    whether anything landed since a run without asking Spark to list the folder."""
-    digest = hashlib.sha256()
-    for entry, reason in sorted(_entries(Path(landing)), key=lambda item: item[0].path):
+Listing = dict[str, tuple[int, int]]
+
+
+def landing_listing(landing: str | os.PathLike[str]) -> Listing:
+    """(size, modification time) of each file bronze reads, by path."""
+    listing = {}
+    for entry, reason in _entries(Path(landing)):
         if reason is None and entry.is_file(follow_symlinks=False):
             stat = entry.stat(follow_symlinks=False)
             if stat.st_size > 0:
-                digest.update(f"{entry.path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+                listing[entry.path] = (stat.st_size, stat.st_mtime_ns)
+    return listing
+
+
+def fingerprint(listing: Listing) -> str:
+    """A digest of a landing listing, for telling whether anything landed since a run
+    without asking Spark to list the folder."""
+    digest = hashlib.sha256()
+    for path, (size, mtime_ns) in sorted(listing.items()):
+        digest.update(f"{path}\0{size}\0{mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def landing_fingerprint(landing: str | os.PathLike[str]) -> str:
+    """The fingerprint of the files bronze reads under ``landing`` now."""
+    return fingerprint(landing_listing(landing))
 
 
 def landed_files(landing: str | os.PathLike[str]) -> list[Path]:

@@ -18,6 +18,7 @@ from pyspark.sql import SparkSession
 
 from checkpoints_config import PipelineConfig
 from producers.landing import landed_files
+from streaming.pipeline.archive import archived_pages
 from streaming.pipeline.checkpoints import delta_rs_reads, has_commits, local_table_version
 from streaming.pipeline.tables import read_table
 
@@ -62,11 +63,17 @@ def _trusted_until() -> datetime:
     return datetime.now(timezone.utc) + timedelta(minutes=5)
 
 
-def ground_truth(landing_path: str | Path) -> Truth:
+def every_page(config: PipelineConfig) -> list[tuple[Path, Path]]:
+    """(where it is now, where it landed) for every page, live or archived."""
+    live = [(path, path) for path in landed_files(config.landing_path)]
+    return live + [(page.path, page.landed) for page in archived_pages(config)]
+
+
+def ground_truth(config: PipelineConfig) -> Truth:
     """What the tables must hold after every landed file has flowed through."""
     truth = Truth()
     newest: dict[str, tuple[str, str]] = {}
-    for path in landed_files(landing_path):
+    for path, landed in every_page(config):
         try:
             envelope = json.loads(path.read_text("utf-8"))  # not UTF-8: a ValueError
             fetched_at = datetime.fromisoformat(envelope["fetched_at"].replace("Z", "+00:00"))
@@ -84,7 +91,7 @@ def ground_truth(landing_path: str | Path) -> Truth:
             if row is None:
                 truth.failed_records += 1
                 continue
-            order = (fetched_at.isoformat(), str(path))
+            order = (fetched_at.isoformat(), str(landed))
             if row["imdb_id"] not in newest or order > newest[row["imdb_id"]]:
                 newest[row["imdb_id"]] = order
                 truth.silver[row["imdb_id"]] = row
@@ -109,7 +116,7 @@ def assert_invariants(config: PipelineConfig, extra_corrupt_pages: int = 0) -> T
     ``extra_corrupt_pages``: pages bronze read that landing no longer holds (a planted
     link read just before it was set aside).
     """
-    truth = ground_truth(config.landing_path)
+    truth = ground_truth(config)
     silver_rows = rows(config, "silver", list(SILVER_COLUMNS))
     ids = [row["imdb_id"] for row in silver_rows]
     assert len(ids) == len(set(ids)), "silver holds an imdb_id twice"

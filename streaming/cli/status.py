@@ -12,8 +12,10 @@ from streaming.cli.options import config_of, location
 NAME = "status"
 HELP = "streams, tables and data-quality counts"
 DESCRIPTION = (
-    "Per stream: last batch and lag; per table: version and rows; passed/failed counts per "
-    "data-quality rule. Read without a JVM when it can be (delta-rs), from `serve` when it runs."
+    "Per stream: last batch and lag; per table: version and rows, live bytes and files beside "
+    "what is on disk and the log's entries; landing pages live and archived; the last "
+    "maintenance; passed/failed counts per data-quality rule. Read without a JVM when it can "
+    "be (delta-rs), from `serve` when it runs."
 )
 OPTIONS = location
 
@@ -42,6 +44,45 @@ def execute(args: argparse.Namespace) -> int:
     return 0
 
 
+STORAGE_COLUMNS = ["name", "live", "on_disk", "live_files", "files_on_disk", "log_entries"]
+
+
+def _mib(size: int | None) -> str | None:
+    return None if size is None else f"{size / 2**20:.2f} MiB"
+
+
+def storage_row(table: dict) -> list:
+    """A table's live size beside what its folder holds (replaced files, change data, log)."""
+    return [
+        table["name"],
+        _mib(table["live_bytes"]),
+        _mib(table.get("disk_bytes")),
+        table["live_files"],
+        table.get("disk_files"),
+        table.get("log_entries"),
+    ]
+
+
+def upkeep_lines(status: dict) -> list[str]:
+    """The landing folder's pages, live and archived, and the last maintenance."""
+    lines = []
+    landing = status.get("landing")
+    if landing:
+        lines.append(
+            f"landing: {landing['live']} pages live, {landing['archived']} archived "
+            "(read by bronze and moved out of the folder its source lists)"
+        )
+    upkeep = status.get("last_maintenance")
+    if upkeep:
+        lines.append(
+            f"last maintenance: {upkeep['at']}, {upkeep['tables']} tables, "
+            f"{_mib(upkeep['freed_bytes'])} freed"
+        )
+    elif landing is not None:
+        lines.append("last maintenance: never (`omdb-lakehouse maintain`)")
+    return lines
+
+
 def show(status: dict, fmt: str) -> None:
     """``status`` as JSON or as tables; a served root's adds the server and gold's freshness."""
     from streaming.read.output import format_rows
@@ -65,5 +106,10 @@ def show(status: dict, fmt: str) -> None:
     for title, columns, key in sections:
         rows = [[item[c] for c in columns] for item in status[key]]
         print(f"{title}\n" + format_rows(columns, rows, "table") + "\n")
+    storage = [storage_row(t) for t in status["tables"] if t.get("live_bytes") is not None]
+    if storage:
+        print("storage\n" + format_rows(STORAGE_COLUMNS, storage, "table") + "\n")
+    for line in upkeep_lines(status):
+        print(line)
     if serving:
         print(f"gold freshness: {status['freshness']['text']}")

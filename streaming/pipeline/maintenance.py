@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 from pyspark.sql import SparkSession
 
@@ -24,6 +23,7 @@ from checkpoints_config import PipelineConfig, TableRef
 from streaming.pipeline.checkpoints import delta_versions_done, has_commits
 from streaming.pipeline.layers import LAYERS
 from streaming.pipeline.tables import TABLES, table_exists
+from streaming.read.storage import on_disk, remember_upkeep
 
 Say = Callable[[str], None]
 
@@ -95,6 +95,12 @@ def maintain(
         if say:
             say(upkeep.line())
         done.append(upkeep)
+    freed = sum(
+        max(u.bytes_before - u.bytes_after, 0)
+        for u in done
+        if u.bytes_before is not None and u.bytes_after is not None
+    )
+    remember_upkeep(config, freed, len(done))
     return done
 
 
@@ -155,4 +161,4 @@ def disk_bytes(ref: TableRef) -> int | None:
     """Bytes under a local table's folder, log included; None for a catalog table."""
     if ref.full_name or not has_commits(ref.path):
         return None
-    return sum(p.stat().st_size for p in Path(ref.path).rglob("*") if p.is_file())
+    return on_disk(ref.path).bytes

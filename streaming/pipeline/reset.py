@@ -11,6 +11,7 @@ from pyspark.sql import SparkSession
 from checkpoints_config import PipelineConfig
 from producers.ledger import LocalFile
 from streaming.errors import LakehouseError
+from streaming.pipeline.archive import restore_archive
 from streaming.pipeline.layers import LAYERS, downstream_of
 from streaming.pipeline.layers import layer as layer_named
 from streaming.pipeline.lock import pipeline_lock
@@ -46,7 +47,8 @@ def reset_stream(spark: SparkSession, config: PipelineConfig, stream: str) -> li
     """Empty the tables of ``stream`` and of every later stream, and drop their checkpoints.
 
     The next ``run`` rebuilds them from the layer below (bronze from the landing files,
-    which are never touched). Returns what was reset, for the user.
+    the archived ones moved back first; their bytes are never touched). Returns what
+    was reset, for the user.
 
     Crash-safe: the reset is recorded under the root before anything changes and the
     record is removed only once all is done, so a reset interrupted at any point is
@@ -78,6 +80,9 @@ def finish_interrupted_reset(spark: SparkSession, config: PipelineConfig) -> lis
 
 def _reset(spark: SparkSession, config: PipelineConfig, stream: str) -> list[str]:
     done = []
+    if stream == "bronze" and (restored := restore_archive(config)):
+        # Before the checkpoint goes: bronze rebuilds from every page, as they landed.
+        done.append(f"moved {restored} archived pages back to the landing folder")
     for item in downstream_of(stream):
         for key in item.outputs:
             ref = config.table(key)

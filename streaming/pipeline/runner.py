@@ -14,7 +14,7 @@ from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import PipelineConfig
 from checkpoints_config.targets import on_databricks
-from producers.landing import landing_fingerprint, screen_landing
+from producers.landing import Listing, fingerprint, landing_listing, screen_landing
 from streaming.errors import LakehouseError, first_line
 from streaming.pipeline.checkpoints import (
     delta_versions_done,
@@ -105,7 +105,9 @@ def run_available_now(
         for layer in LAYERS:
             if layer.source == LANDING:
                 landed = landing_now(config)
-                skip = landed is not None and landed == landing_seen(_checkpoint(config, layer))
+                skip = landed is not None and fingerprint(landed) == landing_seen(
+                    _checkpoint(config, layer)
+                )
             else:
                 landed = None
                 skip = not upstream_wrote and caught_up(config, layer)
@@ -116,9 +118,12 @@ def run_available_now(
             else:
                 stream_summary = _catch_up(spark, config, layer, on_batch)
                 if landed is not None:
-                    # Every file of the fingerprint was there when the query started, and
-                    # available-now reads all it found at its start.
-                    mark_landing_seen(_checkpoint(config, layer), landed)
+                    # Every file listed was there when the query started, and available-now
+                    # reads all it found at its start; those it archived meanwhile are in
+                    # neither listing, one that landed meanwhile only in the second.
+                    mark_landing_seen(
+                        _checkpoint(config, layer), fingerprint(still_there(landed, config))
+                    )
             upstream_wrote = stream_summary.batches > 0
             summary.streams.append(stream_summary)
             if on_stream_done:
@@ -130,9 +135,15 @@ def _checkpoint(config: PipelineConfig, layer: Layer) -> str:
     return config.stream(layer.name).checkpoint_location
 
 
-def landing_now(config: PipelineConfig) -> str | None:
-    """The local landing's fingerprint; None on Databricks (Auto Loader keeps its own)."""
-    return None if config.on_unity_catalog else landing_fingerprint(config.landing_path)
+def landing_now(config: PipelineConfig) -> Listing | None:
+    """The local landing's listing; None on Databricks (Auto Loader keeps its own)."""
+    return None if config.on_unity_catalog else landing_listing(config.landing_path)
+
+
+def still_there(before: Listing, config: PipelineConfig) -> Listing:
+    """The files of ``before`` that the landing folder holds unchanged now."""
+    now = landing_listing(config.landing_path)
+    return {path: seen for path, seen in before.items() if now.get(path) == seen}
 
 
 def _catch_up(

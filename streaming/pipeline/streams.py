@@ -12,6 +12,7 @@ from pyspark.sql.streaming import StreamingQuery
 from checkpoints_config import PipelineConfig, StreamConfig, TableRef
 from checkpoints_config.targets import SPARK_GLOB_CHARS
 from producers.landing import SPARK_READ_OPTIONS
+from streaming.pipeline.archive import source_options
 
 BatchFunction = Callable[[DataFrame, int], None]
 
@@ -31,7 +32,8 @@ def read_landing(spark: SparkSession, config: PipelineConfig) -> DataFrame:
     """Landed page files as a stream of (``raw``, ``_source_file``) rows, one per file.
 
     Auto Loader (``cloudFiles``) on Databricks, Spark's file source locally; files are
-    read whole as text so bronze keeps each one byte for byte.
+    read whole as text so bronze keeps each one byte for byte, and moved to the archive
+    once read (``streaming.pipeline.archive``).
     """
     stream = config.bronze
     landing = literal_path(config.landing_path)
@@ -44,11 +46,12 @@ def read_landing(spark: SparkSession, config: PipelineConfig) -> DataFrame:
         )
         if stream.max_files_per_trigger:
             reader = reader.option("cloudFiles.maxFilesPerTrigger", stream.max_files_per_trigger)
-        return as_landed_files(reader.options(**SPARK_READ_OPTIONS).load(landing))
+        reader = reader.options(**SPARK_READ_OPTIONS, **source_options(config))
+        return as_landed_files(reader.load(landing))
     reader = spark.readStream.format("text")
     if stream.max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", stream.max_files_per_trigger)
-    files_df = reader.options(**SPARK_READ_OPTIONS).load(landing)
+    files_df = reader.options(**SPARK_READ_OPTIONS, **source_options(config)).load(landing)
     # Small files are packed into read splits whose count Spark only loosely bounds
     # (3 for a 5,000-file batch on 2 cores): at most one bronze file per shuffle
     # partition per batch keeps the table's file count in step with its commits.

@@ -10,6 +10,7 @@ from pyspark.sql.streaming import StreamingQueryListener
 
 from checkpoints_config import PipelineConfig
 from producers.landing import landed_files
+from streaming.pipeline.archive import archived_pages
 from streaming.pipeline.checkpoints import delta_rs_reads, has_commits
 
 Say = Callable[[str], None]
@@ -39,7 +40,9 @@ class BatchLines:
         self.pending: int | None = None
         in_bronze = files_in_bronze(config)
         if in_bronze is not None:
-            self.pending = max(len(landed_files(config.landing_path)) - in_bronze, 0)
+            # Archived pages were all read: each is a row of bronze, like the live ones read.
+            landed = len(landed_files(config.landing_path)) + len(archived_pages(config))
+            self.pending = max(landed - in_bronze, 0)
 
     def __call__(self, stream: str, progress: dict[str, Any]) -> None:
         rows = int(progress.get("numInputRows") or 0)

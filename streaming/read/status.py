@@ -7,14 +7,16 @@ figures in a fraction of a second and with no JVM.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from checkpoints_config import PipelineConfig
 from producers.landing import SET_ASIDE, landed_files, set_aside_files
+from streaming.pipeline.archive import archived_pages
 from streaming.pipeline.checkpoints import delta_versions_done, has_commits, last_committed_batch
 from streaming.pipeline.layers import LANDING, layer
+from streaming.read.storage import LastUpkeep, last_upkeep, on_disk
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -34,6 +36,17 @@ class TableStatus:
     version: int | None
     rows: int | None
     last_operation: str | None
+    live_bytes: int | None = None  # what the current version reads
+    live_files: int | None = None
+    disk_bytes: int | None = None  # everything under the folder (local tables)
+    disk_files: int | None = None  # data files on disk: live, replaced, change data
+    log_entries: int | None = None
+
+
+@dataclass(frozen=True)
+class LandingStatus:
+    live: int  # pages in the landing folder, which bronze's source lists
+    archived: int  # pages bronze has read and its source moved out of it
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,37 @@ class Status:
     streams: list[StreamStatus]
     tables: list[TableStatus]
     rules: list[RuleStatus]
+    landing: LandingStatus | None = None  # a local root's
+    last_maintenance: LastUpkeep | None = None
+
+
+def _status(
+    config: PipelineConfig, tables: dict[str, TableStatus], rules: list[RuleStatus]
+) -> Status:
+    landing = landing_status(config)
+    return Status(
+        stream_statuses(config, tables, landing),
+        list(tables.values()),
+        rules,
+        landing,
+        last_upkeep(config),
+    )
+
+
+def landing_status(config: PipelineConfig) -> LandingStatus | None:
+    """How many pages are live and archived, if the landing folder exists."""
+    if not Path(config.landing_path).is_dir():
+        return None
+    return LandingStatus(len(landed_files(config.landing_path)), len(archived_pages(config)))
+
+
+def _with_disk(table: TableStatus, path: str | None) -> TableStatus:
+    if path is None:
+        return table
+    disk = on_disk(path)
+    return replace(
+        table, disk_bytes=disk.bytes, disk_files=disk.data_files, log_entries=disk.log_entries
+    )
 
 
 def collect_status(spark: SparkSession, config: PipelineConfig) -> Status:
@@ -61,9 +105,18 @@ def collect_status(spark: SparkSession, config: PipelineConfig) -> Status:
             continue
         last = history(spark, ref, 1).first()
         rows = read_table(spark, ref).count()
-        tables[ref.key] = TableStatus(ref.name, last["version"], rows, last["operation"])
+        detail = spark.sql(f"DESCRIBE DETAIL {ref.sql_name}").first()
+        table = TableStatus(
+            ref.name,
+            last["version"],
+            rows,
+            last["operation"],
+            live_bytes=detail["sizeInBytes"],
+            live_files=detail["numFiles"],
+        )
+        tables[ref.key] = _with_disk(table, None if ref.full_name else ref.path)
     rules = rule_totals(spark, config) if tables["dq_metrics"].version is not None else []
-    return Status(stream_statuses(config, tables), list(tables.values()), rules)
+    return _status(config, tables, rules)
 
 
 def collect_status_local(config: PipelineConfig) -> Status:
@@ -85,14 +138,23 @@ def collect_status_local(config: PipelineConfig) -> Status:
         table = DeltaTable(ref.path)
         last = table.history(1)[0]
         rows = count_rows(table)
-        tables[ref.key] = TableStatus(ref.name, table.version(), rows, last["operation"])
+        sizes = table.get_add_actions(flatten=True).column("size_bytes").to_pylist()
+        status = TableStatus(
+            ref.name,
+            table.version(),
+            rows,
+            last["operation"],
+            live_bytes=sum(sizes),
+            live_files=len(sizes),
+        )
+        tables[ref.key] = _with_disk(status, ref.path)
         if ref.key == "dq_metrics":
             totals = "SELECT rule, sum(passed), sum(failed) FROM t GROUP BY rule ORDER BY rule"
             rules = [
                 RuleStatus(rule, int(passed or 0), int(failed or 0))
                 for rule, passed, failed in select(table, totals)
             ]
-    return Status(stream_statuses(config, tables), list(tables.values()), rules)
+    return _status(config, tables, rules)
 
 
 def utc_text(seconds: float) -> str:
@@ -100,7 +162,9 @@ def utc_text(seconds: float) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def stream_statuses(config: PipelineConfig, tables: dict[str, TableStatus]) -> list[StreamStatus]:
+def stream_statuses(
+    config: PipelineConfig, tables: dict[str, TableStatus], landing: LandingStatus | None = None
+) -> list[StreamStatus]:
     """Each stream's last committed batch and its lag, from the checkpoint's files."""
     streams = []
     for stream in config.streams:
@@ -115,7 +179,7 @@ def stream_statuses(config: PipelineConfig, tables: dict[str, TableStatus]) -> l
                 stream.name,
                 batch,
                 utc_text(commit_file.stat().st_mtime),
-                lag(stream.name, checkpoint, config, tables),
+                lag(stream.name, checkpoint, config, tables, landing),
             )
         )
     return streams
@@ -137,15 +201,22 @@ def rule_totals(spark: SparkSession, config: PipelineConfig) -> list[RuleStatus]
     return [RuleStatus(r.rule, int(r.passed or 0), int(r.failed or 0)) for r in totals]
 
 
-def lag(name: str, checkpoint: Path, config: PipelineConfig, tables: dict[str, TableStatus]) -> str:
+def lag(
+    name: str,
+    checkpoint: Path,
+    config: PipelineConfig,
+    tables: dict[str, TableStatus],
+    landing: LandingStatus | None = None,
+) -> str:
     """How far a stream is behind its source: files pending, or source versions behind."""
     source = layer(name).source
     if source == LANDING:
-        landing = Path(config.landing_path)
-        if not landing.is_dir():
+        landing = landing or landing_status(config)
+        if landing is None:
             return "landing folder missing"
-        pending = len(landed_files(landing)) - (tables["bronze"].rows or 0)
-        aside = len(set_aside_files(landing))
+        # Every page bronze read is a row of it; archived pages were all read.
+        pending = landing.live + landing.archived - (tables["bronze"].rows or 0)
+        aside = len(set_aside_files(Path(config.landing_path)))
         aside_note = f", {aside} set aside in {SET_ASIDE}/ (not read)" if aside else ""
         return f"{max(pending, 0)} files pending{aside_note}"
     done_through = delta_versions_done(checkpoint)

@@ -50,7 +50,7 @@ class GateError(RuntimeError):
 
 
 def gate(spark, config: PipelineConfig) -> None:
-    expected = ground_truth(config.landing_path).gold
+    expected = ground_truth(config).gold
     if gold_counts(config) != expected:
         raise GateError("pipeline gold differs from the plain-Python ground truth")
 

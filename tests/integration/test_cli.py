@@ -56,7 +56,7 @@ def test_demo_lands_sample_pages_runs_and_prints_gold(demo):
     assert per_type.splitlines()[:2] == ["releases per media type", "media_type  releases  years"]
     # The summary adds up to every valid title landed, each counted once.
     total = sum(int(line.split()[1]) for line in per_type.splitlines()[3:-1])
-    assert total == sum(ground_truth(local(demo.root).landing_path).gold.values())
+    assert total == sum(ground_truth(local(demo.root)).gold.values())
     assert top_years.splitlines()[0] == "the 5 busiest release years"
     assert top_years.splitlines()[-1] == "(5 rows)"
 

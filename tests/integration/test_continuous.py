@@ -96,7 +96,7 @@ def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config
         assert main(["run", "--root", root]) == 1
         assert "is busy (run by pid" in capsys.readouterr().err
 
-        expected = ground_truth(config.landing_path).gold
+        expected = ground_truth(config).gold
         wait_for(lambda: gold_rows(config) == expected, 120, "gold to catch up", run)
     finally:
         run.send_signal(signal.SIGINT)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from streaming.pipeline.archive import archived_pages
 from streaming.pipeline.runner import run_available_now
-from tests.invariants import assert_invariants
+from tests.invariants import assert_invariants, every_page, rows
 from tests.processes import cli, cli_env
 from tests.waves import land_wave
 
@@ -69,3 +70,8 @@ def test_sigkill_loop_loses_nothing_and_counts_nothing_twice(spark, config, land
     except AssertionError as exc:
         raise AssertionError(f"after {KILLS} kills with OMDB_KILL_SEED={SEED}: {exc}") from exc
     assert len(truth.silver) > 10 and wave == 2 * KILLS
+    # Archived under the kills too: each page is in the landing folder or the archive,
+    # once, and bronze read each once.
+    landed = [str(where) for _, where in every_page(config)]
+    assert len(landed) == len(set(landed)) == len(rows(config, "bronze", ["_source_file"]))
+    assert archived_pages(config), "bronze's source archived nothing"

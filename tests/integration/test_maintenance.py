@@ -14,6 +14,7 @@ from streaming.pipeline.layers import LAYERS
 from streaming.pipeline.maintenance import maintain, vacuum_refusal
 from streaming.pipeline.runner import run_available_now
 from streaming.pipeline.tables import history, read_table
+from streaming.read.status import collect_status_local
 from tests.invariants import assert_invariants, table_versions
 from tests.waves import land_wave
 
@@ -56,6 +57,13 @@ def test_compaction_and_vacuum_upstream_change_nothing_downstream(spark, config,
         assert {r["key"]: r["value"] for r in shown}.items() >= wanted.items(), ref.name
     assert "OPTIMIZE" in operations(spark, bronze)
     assert len(read_table(spark, bronze).inputFiles()) < files_before
+    # status shows it: what it freed, and each table's live files beside its folder's.
+    status = collect_status_local(config)
+    freed = sum(max(u.bytes_before - u.bytes_after, 0) for u in done.values())
+    assert (status.last_maintenance.tables, status.last_maintenance.freed_bytes) == (5, freed)
+    shown = {t.name: t for t in status.tables}
+    assert shown[bronze.name].live_files == len(read_table(spark, bronze).inputFiles())
+    assert all(t.disk_bytes >= t.live_bytes > 0 and t.log_entries > 1 for t in status.tables)
 
     after_maintenance = table_versions(config)
     run_available_now(spark, config)  # bronze and silver hold commits no stream has read

@@ -120,7 +120,7 @@ def test_serve_ignores_a_stale_record_and_records_where_it_listens(served):
 def test_files_landed_by_produce_reach_gold_seen_by_a_query_from_another_process(served):
     landed = served.cli("produce", "--term", "batman", "--max-pages", "3")
     assert landed.returncode == 0, landed.stderr
-    expected = sum(ground_truth(served.config.landing_path).gold.values())
+    expected = sum(ground_truth(served.config).gold.values())
     assert expected > 0
     deadline = time.monotonic() + GOLD_SECONDS
     total = served.gold_total()

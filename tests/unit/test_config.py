@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from checkpoints_config import (
@@ -22,6 +24,7 @@ def test_local_target_puts_everything_under_the_root(tmp_path):
     assert config.silver.checkpoint_location == str(tmp_path / "checkpoints" / "silver")
     assert config.table("gold").path == str(tmp_path / "tables" / "omdb_releases_gold")
     assert config.table("gold").full_name is None
+    assert config.archive_path == str(tmp_path / "archive")
     assert not config.use_auto_loader
 
 
@@ -38,6 +41,8 @@ def test_databricks_targets_use_volumes_and_unity_catalog_names():
     assert config.bronze.schema_location == "/Volumes/main/omdb/checkpoints/bronze/_schemas"
     assert config.table("silver").full_name == "`main`.`omdb`.`omdb_releases_silver`"
     assert config.use_auto_loader
+    # Auto Loader moves files only within the source's volume, and not below the source.
+    assert config.archive_path == "/Volumes/main/omdb/landing/archive"
 
 
 @pytest.mark.parametrize(
@@ -148,3 +153,9 @@ def test_the_maintenance_cadence_is_an_interval(tmp_path, text, seconds):
     assert local(tmp_path).with_maintenance_every(text).maintenance.every == seconds
     with pytest.raises(ConfigError, match="interval must look like"):
         local(tmp_path).with_maintenance_every("often")
+
+
+def test_an_archive_inside_the_landing_folder_is_refused(tmp_path):
+    config = local(tmp_path)
+    with pytest.raises(ConfigError, match="archive_path must not lie inside landing_path"):
+        dataclasses.replace(config, archive_path=config.landing_path + "/archive")
