@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from deltalake import DeltaTable
+from deltalake import DeltaTable, QueryBuilder
 from pyspark.sql import SparkSession
 
 from checkpoints_config import PipelineConfig
@@ -107,7 +107,17 @@ def rows(config: PipelineConfig, key: str, columns: list[str]) -> list[dict]:
     if not delta_rs_reads(path):
         spark = SparkSession.getActiveSession()
         return [r.asDict() for r in read_table(spark, config.table(key)).select(*columns).collect()]
-    return DeltaTable(path).to_pyarrow_table(columns=columns).to_pylist()
+    return delta_rs_rows(path, columns)
+
+
+def delta_rs_rows(path: str, columns: list[str]) -> list[dict]:
+    """A table's rows read with delta-rs's SQL, which applies deletion vectors (its
+    pyarrow reader refuses a table that has them)."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    table = QueryBuilder().register("t", DeltaTable(path)).execute(f"SELECT {names} FROM t")
+    answer = table.read_all()
+    values = [answer.column(i).to_pylist() for i in range(answer.num_columns)]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def assert_invariants(config: PipelineConfig, extra_corrupt_pages: int = 0) -> Truth:

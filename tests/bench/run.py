@@ -42,7 +42,7 @@ from tests.bench.peer import peer_gold
 from tests.bench.targets import by_size, judge
 from tests.invariants import files_per_commit, gold_counts, ground_truth
 
-SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
+SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "300k": 300_000}
 
 
 class GateError(RuntimeError):

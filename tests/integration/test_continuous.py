@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-from deltalake import DeltaTable
 
 from producers.job import run_producer
 from producers.landing import SET_ASIDE
@@ -21,7 +20,7 @@ from producers.produce import Search
 from streaming.cli import main
 from streaming.pipeline.checkpoints import has_commits
 from streaming.pipeline.tables import read_table
-from tests.invariants import assert_invariants, ground_truth
+from tests.invariants import assert_invariants, delta_rs_rows, ground_truth
 from tests.processes import cli, cli_env
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -43,17 +42,15 @@ def gold_rows(config) -> dict[tuple[int, str], int]:
     path = config.table("gold").path
     if not has_commits(path):
         return {}
-    table = DeltaTable(path).to_pyarrow_table(
-        columns=["release_year", "media_type", "total_releases"]
-    )
-    return {(r["release_year"], r["media_type"]): r["total_releases"] for r in table.to_pylist()}
+    table = delta_rs_rows(path, ["release_year", "media_type", "total_releases"])
+    return {(r["release_year"], r["media_type"]): r["total_releases"] for r in table}
 
 
 def silver_titles(config) -> list[str]:
     path = config.table("silver").path
     if not has_commits(path):
         return []
-    return DeltaTable(path).to_pyarrow_table(columns=["movie_title"]).column(0).to_pylist()
+    return [r["movie_title"] for r in delta_rs_rows(path, ["movie_title"])]
 
 
 def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config, tmp_path, capsys):

@@ -1,11 +1,16 @@
-"""Table maintenance on real tables: compaction and VACUUM change nothing downstream, and
-a stream that lags behind the retention is never vacuumed past."""
+"""Table maintenance on real tables: compaction and VACUUM change nothing downstream (on
+local Spark and over Spark Connect), a stream that lags behind the retention is never
+vacuumed past, and maintenance killed midway breaks nothing."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
+import signal
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +21,7 @@ from streaming.pipeline.runner import run_available_now
 from streaming.pipeline.tables import history, read_table
 from streaming.read.status import collect_status_local
 from tests.invariants import assert_invariants, table_versions
+from tests.processes import cli, cli_env
 from tests.waves import land_wave
 
 pytestmark = pytest.mark.spark
@@ -36,7 +42,8 @@ def operations(spark, ref) -> list[str]:
     return [row["operation"] for row in history(spark, ref).collect()]
 
 
-def test_compaction_and_vacuum_upstream_change_nothing_downstream(spark, config, landing):
+def test_compaction_and_vacuum_upstream_change_nothing_downstream(any_spark, config, landing):
+    spark = any_spark
     run_in_waves(spark, config, landing, 2)
     bronze = config.table("bronze")
     files_before = len(read_table(spark, bronze).inputFiles())
@@ -97,3 +104,40 @@ def test_a_stream_behind_the_retention_is_not_vacuumed_past_and_recovers(spark, 
     run_available_now(spark, config)  # gold catches up, from files still there
     assert_invariants(config)
     assert vacuum_refusal(spark, config, config.table("silver")) is None
+
+
+@pytest.mark.slow
+def test_maintenance_killed_midway_leaves_every_table_readable_and_the_next_run_exact(
+    spark, config, landing
+):
+    run_in_waves(spark, config, landing, 2)
+    seed = time.time_ns() % 1_000_000
+    env = cli_env(OMDB_LAKEHOUSE_ROOT=str(Path(config.table_root).parent))
+    upkeep = subprocess.Popen(
+        cli("maintain"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own group: the JVM dies with it
+    )
+    try:
+        # Once the first table is done the JVM is mid-maintenance: kill at a random
+        # moment of the rest (a compaction or VACUUM of a later table).
+        for line in upkeep.stdout:
+            if line.startswith("  "):
+                break
+        time.sleep(random.Random(seed).uniform(0.0, 3.0))
+        assert upkeep.poll() is None, "maintain ended before it could be killed"
+    finally:
+        os.killpg(upkeep.pid, signal.SIGKILL)
+        upkeep.wait(timeout=60)
+
+    for ref in config.all_tables():
+        read_table(spark, ref).count()  # every table reads
+    land_wave(landing, random.Random(9), 3)
+    run_available_now(spark, config)
+    try:
+        assert_invariants(config)
+    except AssertionError as exc:
+        raise AssertionError(f"killed with seed {seed}: {exc}") from exc
