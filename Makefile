@@ -24,14 +24,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
-jars: $(STAMP) ## Fetch Delta Lake's jars for Spark (cached; done once)
+jars: $(STAMP) ## Fetch Delta Lake's jars for Spark and make the JVM's class archive (done once)
 	$(BIN)/python -m streaming.runtime.session
 
 $(FLOOR_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(FLOOR)
 	$(FLOOR)/bin/pip install --quiet --upgrade pip
 	$(FLOOR)/bin/pip install --quiet -e '.[spark-floor]'
-	$(FLOOR)/bin/python -m streaming.runtime.session
+	OMDB_CLASS_ARCHIVE=off $(FLOOR)/bin/python -m streaming.runtime.session
 	@touch $@
 
 spark-floor: $(FLOOR_STAMP) ## The Spark floor's environment (pyspark 4.0 and its Delta), for its test

@@ -26,6 +26,7 @@ from pyspark.sql import SparkSession
 
 from checkpoints_config.targets import on_databricks
 from streaming.errors import LakehouseError, first_line
+from streaming.runtime import class_archive
 
 _CONF_DIR = Path(__file__).parent / "conf"
 SCALA_VERSION = "2.13"
@@ -155,19 +156,25 @@ def connect(url: str) -> SparkSession:
 
 def local_confs(log_dir: Path) -> dict[str, str]:
     """Every conf of a local Spark with Delta: the in-process session's and the Connect server's."""
+    jars = delta_jar_confs()
     java_opts = " ".join(
-        _java_option(name, value)
-        for name, value in (
-            ("log4j.configurationFile", str(_CONF_DIR / "log4j2.properties")),
-            ("derby.system.home", str(log_dir)),
-        )
+        [
+            *(
+                _java_option(name, value)
+                for name, value in (
+                    ("log4j.configurationFile", str(_CONF_DIR / "log4j2.properties")),
+                    ("derby.system.home", str(log_dir)),
+                )
+            ),
+            *map(shlex.quote, class_archive.java_options(_jar_files(jars))),
+        ]
     )
     extra = extra_confs()
     # JVM options given in $OMDB_SPARK_CONF come after ours: the log settings stay.
     java_opts = " ".join(filter(None, [java_opts, extra.pop(JAVA_OPTIONS, "")]))
     return {
         "spark.master": os.environ.get("OMDB_SPARK_MASTER", "local[*]"),
-        **delta_jar_confs(),
+        **jars,
         "spark.driver.memory": os.environ.get("OMDB_SPARK_DRIVER_MEMORY", "2g"),
         JAVA_OPTIONS: java_opts,
         "spark.sql.warehouse.dir": str(log_dir / "warehouse"),
@@ -210,6 +217,11 @@ def delta_jar_confs() -> dict[str, str]:
         "spark.jars.packages": delta_maven_coordinate(),
         "spark.jars.ivySettings": str(_CONF_DIR / "ivysettings.xml"),
     }
+
+
+def _jar_files(jar_confs: Mapping[str, str]) -> list[str]:
+    """Delta's jar files named by ``delta_jar_confs``; none while only the coordinate is known."""
+    return [jar for jar in jar_confs.get("spark.jars", "").split(",") if jar]
 
 
 def _remember_jars(spark: SparkSession) -> None:
@@ -312,3 +324,8 @@ if __name__ == "__main__":
     else:
         get_spark("omdb-lakehouse-setup").stop()
         print(f"Spark with Delta ready ({delta_maven_coordinate()})")
+    jar_files = _jar_files(delta_jar_confs())
+    if class_archive.wanted() and not class_archive.java_options(jar_files):
+        print("making the JVM's class archive (once per install, about a minute)", flush=True)
+        made = class_archive.make(jar_files)
+        print(f"class archive: {made}" if made else "no class archive: Spark starts without")
