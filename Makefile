@@ -9,9 +9,11 @@ STAMP  := $(VENV)/.installed
 FLOOR  := .venv-spark-floor
 FLOOR_STAMP := $(FLOOR)/.installed
 BENCH_SIZES ?= 1k,10k
+HISTORY_SIZES ?= 10k,100k,300k
+SOAK_MINUTES ?= 30
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars spark-floor demo test test-fast lint format clean bench spark-connect
+.PHONY: help install jars spark-floor demo test test-fast lint format clean bench bench-history bench-soak bench-fresh spark-connect
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -62,3 +64,15 @@ clean: ## Remove the environment, caches and the local lakehouse
 bench: jars ## Benchmark against a one-shot peer (not part of `make test`; BENCH_SIZES=1k,10k)
 	$(BIN)/pip install --quiet -e '.[local,dev,bench]'
 	$(BIN)/python -m tests.bench.run --sizes $(BENCH_SIZES) --trickle --out bench-results
+
+bench-history: jars ## A one-page increment on roots of growing history (HISTORY_SIZES=10k,100k,300k)
+	$(BIN)/pip install --quiet -e '.[local,dev,bench]'
+	$(BIN)/python -m tests.bench.history --sizes $(HISTORY_SIZES) --out bench-results
+
+bench-soak: jars ## A continuous run fed a page a second for SOAK_MINUTES (30), tables sampled
+	$(BIN)/pip install --quiet -e '.[local,dev,bench]'
+	$(BIN)/python -m tests.bench.soak --minutes $(SOAK_MINUTES) --out bench-results
+
+bench-fresh: jars ## Where a new process's one-page run goes, with and without the class archive
+	$(BIN)/pip install --quiet -e '.[local,dev,bench]'
+	$(BIN)/python -m tests.bench.fresh --pages 3000 --out bench-results

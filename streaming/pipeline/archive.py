@@ -41,7 +41,14 @@ class ArchivedPage:
 
 
 def archived_pages(config: PipelineConfig) -> list[ArchivedPage]:
-    """Every page in the archive, with where it landed; sorted by the latter."""
+    """Every page in the archive that bronze holds a row of, with where it landed; sorted
+    by the latter. A zero-byte file, which the source lists and archives but reads no
+    row from (as ``producers.landing.landed_files`` leaves it out), is not one."""
+    return [page for page in _archived(config) if page.path.stat().st_size > 0]
+
+
+def _archived(config: PipelineConfig) -> list[ArchivedPage]:
+    """Every file in the archive, with where it landed."""
     if config.archive_path is None:
         return []
     archive, landing = Path(config.archive_path), Path(config.landing_path).absolute()
@@ -65,7 +72,7 @@ def restore_archive(config: PipelineConfig) -> int:
     landed path is taken (it cannot be: names are unique) is left in the archive.
     """
     moved = 0
-    for page in archived_pages(config):
+    for page in _archived(config):  # zero-byte files too: the landing folder as it was
         if page.landed.exists():
             continue
         page.landed.parent.mkdir(parents=True, exist_ok=True)

@@ -326,6 +326,6 @@ if __name__ == "__main__":
         print(f"Spark with Delta ready ({delta_maven_coordinate()})")
     jar_files = _jar_files(delta_jar_confs())
     if class_archive.wanted() and not class_archive.java_options(jar_files):
-        print("making the JVM's class archive (once per install, about a minute)", flush=True)
+        print("making the JVM's class archive (once per install, about two minutes)", flush=True)
         made = class_archive.make(jar_files)
         print(f"class archive: {made}" if made else "no class archive: Spark starts without")

@@ -49,3 +49,14 @@ def test_the_source_archives_locally_and_auto_loader_moves_on_databricks(tmp_pat
         "cloudFiles.cleanSource": "MOVE",
         "cloudFiles.cleanSource.moveDestination": "/Volumes/main/omdb/landing/archive",
     }
+
+
+def test_an_archived_empty_file_is_no_page_yet_goes_back_on_reset(tmp_path):
+    # Spark lists and archives a zero-byte file but reads no row from it.
+    config = local(tmp_path / "root")
+    empty = Path(config.landing_path, "t", "all", "page-001--t--empty.json")
+    empty.parent.mkdir(parents=True)
+    empty.touch()
+    archive_as_spark_does(config, empty)
+    assert archived_pages(config) == []
+    assert restore_archive(config) == 1 and empty.is_file()
