@@ -4,8 +4,9 @@ short cadence, sampling what each table holds on disk as time goes.
 A page lands every ``--every`` seconds (10 results, about 5 % of ids seen before, so
 re-runs of a producer are imitated); the run vacuums every ``--maintain-every`` with a
 deleted-file retention of ``--retention`` seconds (a laptop's day does not fit a
-benchmark). Every ``--sample`` seconds each table's live bytes and files, the bytes
-and data files in its folder and its log entries are recorded, with the landing
+benchmark) and ``--log-retention`` seconds of commits. Every ``--sample`` seconds each
+table's live bytes and files, the bytes and data files in its folder and its log
+entries are recorded, with the landing
 folder's live and archived pages. At the end: gold against the plain-Python
 computation, every batch's time (p95 of the first and the last minutes), and a plot of
 the samples. Freshness is the trickle scenario's (``tests.bench.run``, one new title a
@@ -59,13 +60,14 @@ def sample(spark, config, started: float) -> dict:
 def soak(spark, args, out: Path) -> dict:
     root = Path(tempfile.mkdtemp(prefix="bench-soak-", dir=out))
     base = local(root)
-    upkeep = Maintenance(args.retention, max(args.retention, 3600), args.maintain_every)
-    config = dataclasses.replace(base, maintenance=upkeep).with_trigger(
-        Trigger("continuous", args.interval)
+    upkeep = Maintenance(
+        args.retention, max(args.retention, args.log_retention), args.maintain_every
     )
-    landing = Path(config.landing_path)
+    history = dataclasses.replace(base, maintenance=upkeep)
+    landing = Path(history.landing_path)
     generate(landing, args.pages, seed=11)
-    run_available_now(spark, config)
+    run_available_now(spark, history)  # the history, caught up before the clock runs
+    config = history.with_trigger(Trigger("continuous", args.interval))
     listener = BatchTimes()
     spark.streams.addListener(listener)
     stop, errors = threading.Event(), []
@@ -162,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", default="1s", help="the streams' trigger interval")
     parser.add_argument("--maintain-every", type=float, default=120, help="vacuum cadence (s)")
     parser.add_argument("--retention", type=int, default=60, help="deleted-file retention (s)")
+    parser.add_argument("--log-retention", type=int, default=300, help="commits kept (s)")
     parser.add_argument("--sample", type=float, default=30, help="seconds between samples")
     parser.add_argument("--out", default="bench-results", help="folder for the results")
     args = parser.parse_args(argv)
