@@ -40,6 +40,13 @@ class Upkeep:
     bytes_before: int | None = None  # on disk, local tables only
     bytes_after: int | None = None
 
+    @property
+    def freed(self) -> int | None:
+        """Bytes it removed from the table's folder (None for a catalog table)."""
+        if self.bytes_before is None or self.bytes_after is None:
+            return None
+        return max(self.bytes_before - self.bytes_after, 0)
+
     def line(self) -> str:
         done = [
             what
@@ -51,9 +58,8 @@ class Upkeep:
             if flag
         ]
         size = ""
-        if self.bytes_before is not None and self.bytes_after is not None:
-            freed = self.bytes_before - self.bytes_after
-            size = f", {_mib(self.bytes_after)} on disk ({_mib(max(freed, 0))} freed)"
+        if self.freed is not None:
+            size = f", {_mib(self.bytes_after)} on disk ({_mib(self.freed)} freed)"
         refused = f"; not vacuumed: {self.refused}" if self.refused else ""
         return f"  {self.table}: {', '.join(done) or 'nothing to do'}{size}{refused}"
 
@@ -95,12 +101,7 @@ def maintain(
         if say:
             say(upkeep.line())
         done.append(upkeep)
-    freed = sum(
-        max(u.bytes_before - u.bytes_after, 0)
-        for u in done
-        if u.bytes_before is not None and u.bytes_after is not None
-    )
-    remember_upkeep(config, freed, len(done))
+    remember_upkeep(config, sum(u.freed or 0 for u in done), len(done))
     return done
 
 

@@ -9,9 +9,8 @@ from typing import Any
 from pyspark.sql.streaming import StreamingQueryListener
 
 from checkpoints_config import PipelineConfig
-from producers.landing import landed_files
-from streaming.pipeline.archive import archived_pages
 from streaming.pipeline.checkpoints import delta_rs_reads, has_commits
+from streaming.read.status import landing_status
 
 Say = Callable[[str], None]
 
@@ -41,7 +40,8 @@ class BatchLines:
         in_bronze = files_in_bronze(config)
         if in_bronze is not None:
             # Archived pages were all read: each is a row of bronze, like the live ones read.
-            landed = len(landed_files(config.landing_path)) + len(archived_pages(config))
+            landing = landing_status(config)
+            landed = landing.live + landing.archived if landing else 0
             self.pending = max(landed - in_bronze, 0)
 
     def __call__(self, stream: str, progress: dict[str, Any]) -> None:

@@ -163,7 +163,7 @@ def utc_text(seconds: float) -> str:
 
 
 def stream_statuses(
-    config: PipelineConfig, tables: dict[str, TableStatus], landing: LandingStatus | None = None
+    config: PipelineConfig, tables: dict[str, TableStatus], landing: LandingStatus | None
 ) -> list[StreamStatus]:
     """Each stream's last committed batch and its lag, from the checkpoint's files."""
     streams = []
@@ -206,12 +206,11 @@ def lag(
     checkpoint: Path,
     config: PipelineConfig,
     tables: dict[str, TableStatus],
-    landing: LandingStatus | None = None,
+    landing: LandingStatus | None,
 ) -> str:
     """How far a stream is behind its source: files pending, or source versions behind."""
     source = layer(name).source
     if source == LANDING:
-        landing = landing or landing_status(config)
         if landing is None:
             return "landing folder missing"
         # Every page bronze read is a row of it; archived pages were all read.
