@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -69,10 +70,9 @@ def every_page(config: PipelineConfig) -> list[tuple[Path, Path]]:
     return live + [(page.path, page.landed) for page in archived_pages(config)]
 
 
-def ground_truth(config: PipelineConfig) -> Truth:
-    """What the tables must hold after every landed file has flowed through."""
-    truth = Truth()
-    newest: dict[str, tuple[str, str]] = {}
+def read_pages(config: PipelineConfig) -> Iterator[tuple[Path, datetime, list[dict]] | None]:
+    """Every page as (where it landed, fetched_at, results), None for one bronze marks
+    corrupt."""
     for path, landed in every_page(config):
         try:
             envelope = json.loads(path.read_text("utf-8"))  # not UTF-8: a ValueError
@@ -80,12 +80,22 @@ def ground_truth(config: PipelineConfig) -> Truth:
             response = envelope["response"]
             results = response.get("Search") or []
         except (ValueError, KeyError, TypeError, AttributeError):
+            yield None
+            continue
+        trusted = envelope.get("source") and envelope.get("endpoint")
+        trusted = trusted and fetched_at <= _trusted_until()
+        yield (landed, fetched_at, results) if trusted else None
+
+
+def ground_truth(config: PipelineConfig) -> Truth:
+    """What the tables must hold after every landed file has flowed through."""
+    truth = Truth()
+    newest: dict[str, tuple[str, str]] = {}
+    for page in read_pages(config):
+        if page is None:
             truth.corrupt_pages += 1
             continue
-        well_formed = envelope.get("source") and envelope.get("endpoint")
-        if not well_formed or fetched_at > _trusted_until():
-            truth.corrupt_pages += 1
-            continue
+        landed, fetched_at, results = page
         for result in results:
             row = clean_result(result)
             if row is None:
@@ -96,6 +106,21 @@ def ground_truth(config: PipelineConfig) -> Truth:
                 newest[row["imdb_id"]] = order
                 truth.silver[row["imdb_id"]] = row
     return truth
+
+
+def titles_by_fetch(config: PipelineConfig) -> dict[datetime, int]:
+    """Gold's total (distinct valid titles) once each page is counted, by the page's
+    ``fetched_at``, pages counted in the order they were fetched; corrupt pages are left out."""
+    pages = sorted(
+        (page for page in read_pages(config) if page is not None),
+        key=lambda page: (page[1], str(page[0])),
+    )
+    seen: set[str] = set()
+    totals = {}
+    for _, fetched_at, results in pages:
+        seen.update(row["imdb_id"] for row in map(clean_result, results) if row is not None)
+        totals[fetched_at] = len(seen)
+    return totals
 
 
 def rows(config: PipelineConfig, key: str, columns: list[str]) -> list[dict]:

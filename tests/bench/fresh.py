@@ -4,9 +4,16 @@ On a root of N pages already caught up, land one page (or ``--new`` pages) and t
 a new Python process each time: imports, the session's start (JVM, Delta), preparing
 the tables, and each layer's stream from its start to its stop, with the phases of its
 batches (from a StreamingQueryListener). Medians over ``--repeat`` processes, once with
-the JVM's class archive and once without (``OMDB_CLASS_ARCHIVE=off``).
+the JVM's class archive and once without (``OMDB_CLASS_ARCHIVE=off``), or once per
+``--variant NAME:VAR=VALUE`` (an environment variable set for that variant's processes)
+beside the default.
 
     .venv/bin/python -m tests.bench.fresh --pages 3000 --repeat 5
+    .venv/bin/python -m tests.bench.fresh --repeat 3 \
+        --variant "c1:OMDB_SPARK_CONF=spark.driver.extraJavaOptions=-XX:TieredStopAtLevel=1"
+
+``--event-log`` also keeps each process's Spark event log and prints the first one's
+timeline per variant (``tests/bench/timeline.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from tests.bench import timeline
 
 # Each stage ends where the next starts; bronze's includes preparing the run (locks,
 # tables, the landing screen).
@@ -72,12 +81,44 @@ def prepare(pages: int, out: Path) -> str:
     return root
 
 
+def variants(given: list[str] | None) -> dict[str, dict[str, str]]:
+    """Each variant's environment: the default beside ``given``, or archive against none."""
+    if not given:
+        return {"archive": {}, "no archive": {"OMDB_CLASS_ARCHIVE": "off"}}
+    chosen: dict[str, dict[str, str]] = {"default": {}}
+    for text in given:
+        name, _, assignment = text.partition(":")
+        var, sep, value = assignment.partition("=")
+        if not name or not sep or not var:
+            raise SystemExit(f"--variant takes NAME:VAR=VALUE, got {text!r}")
+        chosen.setdefault(name, {})[var] = value
+    return chosen
+
+
+def with_event_log(env: dict[str, str], folder: Path) -> dict[str, str]:
+    """``env`` with Spark's event log written into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    confs = [env.get("OMDB_SPARK_CONF", ""), "spark.eventLog.enabled=true"]
+    confs += ["spark.eventLog.compress=false", "spark.eventLog.rolling.enabled=false"]
+    confs.append(f"spark.eventLog.dir={folder}")
+    return {**env, "OMDB_SPARK_CONF": ";".join(filter(None, confs))}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=3000, help="pages of history")
     parser.add_argument("--new", type=int, default=1, help="pages landed before each run")
     parser.add_argument("--repeat", type=int, default=5, help="processes per variant")
     parser.add_argument("--out", default="bench-results", help="folder for the JSON results")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        metavar="NAME:VAR=VALUE",
+        help="compare the default with VAR=VALUE set (repeat for more variables or variants)",
+    )
+    parser.add_argument(
+        "--event-log", action="store_true", help="keep Spark's event logs; print timelines"
+    )
     parser.add_argument("--one", nargs=2, metavar=("ROOT", "FIRST_PAGE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -86,13 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     root = prepare(args.pages, out)
-    results: dict[str, list[dict]] = {"archive": [], "no archive": []}
+    environments = variants(args.variant)
+    results: dict[str, list[dict]] = {variant: [] for variant in environments}
     page = args.pages
-    for _ in range(args.repeat):
-        for variant in results:  # interleaved: a drifting machine moves both alike
-            env = dict(os.environ)
-            if variant == "no archive":
-                env["OMDB_CLASS_ARCHIVE"] = "off"
+    for sample in range(args.repeat):
+        for variant, extra in environments.items():  # interleaved: drift moves all alike
+            env = {**os.environ, **extra}
+            events = Path(root) / "events" / f"{variant}-{sample}".replace(" ", "-")
+            if args.event_log:
+                env = with_event_log(env, events)
             argv_one = ["--one", root, str(page), "--new", str(args.new)]
             done = subprocess.run(
                 [sys.executable, "-m", "tests.bench.fresh", *argv_one],
@@ -103,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             results[variant].append(json.loads(done.stdout.strip().splitlines()[-1]))
             page += args.new
+            if args.event_log and sample == 0:
+                print(f"-- {variant}")
+                print(timeline.summary(timeline.read(next(events.iterdir())), top=30))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (out / f"fresh-{stamp}.json").write_text(json.dumps(results, indent=2))
     print(f"{'stage':<8}" + "".join(f"{v:>14}" for v in results))

@@ -197,7 +197,7 @@ def trickle(
     gate(spark, config)
     return {
         "files": n,
-        **freshness(spark, config, landed_at, base_total),
+        **freshness(spark, config, landed_at, one_new_title_each(landed_at, base_total)),
         "streams": listener.summary(),
         **{
             f"query_{engine}_s_p50": round(statistics.median(times), 3) if times else None
@@ -207,8 +207,9 @@ def trickle(
     }
 
 
-def freshness(spark, config: PipelineConfig, landed_at: list[float], base_total: int) -> dict:
-    """Landing → gold: the first gold commit whose total covers the i-th file, minus its landing."""
+def freshness(spark, config: PipelineConfig, landed_at: list[float], needed: list[int]) -> dict:
+    """Landing → gold: for the i-th page, the first gold commit whose total reaches
+    ``needed[i]`` (the distinct titles once it is counted), minus its landing time."""
     commits = sorted(
         (row["version"], row["timestamp"].timestamp())
         for row in history(spark, config.table("gold")).collect()
@@ -221,10 +222,18 @@ def freshness(spark, config: PipelineConfig, landed_at: list[float], base_total:
             .load(config.table("gold").path)
         )
         totals.append((stamp, df.groupBy().sum("total_releases").first()[0] or 0))
+    return freshness_from(totals, landed_at, needed)
+
+
+def freshness_from(
+    totals: list[tuple[float, int]], landed_at: list[float], needed: list[int]
+) -> dict:
+    """Freshness from gold's total at known times: (when, total) in time order."""
     lags = []
-    for i, t in enumerate(landed_at):
-        needed = base_total + i + 1
-        done = next((stamp for stamp, total in totals if total >= needed and stamp >= t - 1), None)
+    for t, total_needed in zip(landed_at, needed, strict=True):
+        done = next(
+            (stamp for stamp, total in totals if total >= total_needed and stamp >= t - 1), None
+        )
         if done is not None:
             lags.append(max(done - t, 0.0))
     return {
@@ -234,6 +243,11 @@ def freshness(spark, config: PipelineConfig, landed_at: list[float], base_total:
         else None,
         "counted": len(lags),
     }
+
+
+def one_new_title_each(landed_at: list[float], base_total: int) -> list[int]:
+    """Gold's total once each trickled page (one new title each) is counted."""
+    return [base_total + i + 1 for i in range(len(landed_at))]
 
 
 def _percentiles(name: str, times: list[float]) -> dict:
@@ -305,7 +319,7 @@ def serving(spark, config: PipelineConfig, seconds: float, every: float, *, firs
     gate(spark, config)
     return {
         "files": n,
-        **freshness(spark, config, landed_at, base_total),
+        **freshness(spark, config, landed_at, one_new_title_each(landed_at, base_total)),
         **_percentiles("query", timings["query"]),
         **_percentiles("status", timings["status"]),
     }
