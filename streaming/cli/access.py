@@ -57,8 +57,9 @@ def log_dir(config: PipelineConfig) -> Path | None:
     return folder if os.access(folder, os.W_OK) else None
 
 
-def spark(config: PipelineConfig):
-    """The Spark session for ``config`` (its JVM log under the root when it can be written)."""
+def spark(config: PipelineConfig, *, always_on: bool = False):
+    """The Spark session for ``config`` (its JVM log under the root when it can be
+    written); a new local one is tuned for a short process unless ``always_on``."""
     from streaming.runtime.session import get_spark
 
-    return get_spark(log_dir=log_dir(config))
+    return get_spark(log_dir=log_dir(config), short_lived=not always_on)

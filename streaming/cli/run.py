@@ -39,7 +39,7 @@ def execute(args: argparse.Namespace) -> int:
     config = config_of(args).with_trigger(Trigger(args.trigger, args.interval))
     check_landing(config)
     access.refuse_while_serving(config, "run")
-    spark = access.spark(config)
+    spark = access.spark(config, always_on=not config.bronze.trigger.one_shot)
     if config.bronze.trigger.one_shot:
         catch_up(spark, config)
         return 0

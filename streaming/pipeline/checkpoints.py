@@ -89,6 +89,19 @@ def local_table_version(path: str | Path) -> int | None:
     return max(versions, default=None)
 
 
+def live_files(path: str | Path) -> int | None:
+    """How many data files a local table's newest version holds, from the checksum file
+    Delta writes beside each commit; None when that file is missing or unreadable."""
+    version = local_table_version(path)
+    if version is None:
+        return None
+    checksum = Path(path) / "_delta_log" / f"{version:020d}.crc"
+    try:
+        return int(json.loads(checksum.read_text(encoding="utf-8"))["numFiles"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 # Kept beside Spark's files in bronze's checkpoint, so that it goes with the checkpoint
 # (a reset, a deleted checkpoint) and can never vouch for a checkpoint it did not see.
 LANDING_SEEN = "landing_seen"

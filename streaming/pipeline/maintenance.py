@@ -20,12 +20,16 @@ from datetime import datetime, timezone
 from pyspark.sql import SparkSession
 
 from checkpoints_config import PipelineConfig, TableRef
-from streaming.pipeline.checkpoints import delta_versions_done, has_commits
+from streaming.pipeline.checkpoints import delta_versions_done, has_commits, live_files
 from streaming.pipeline.layers import LAYERS
 from streaming.pipeline.tables import TABLES, table_exists
 from streaming.read.storage import on_disk, remember_upkeep
 
 Say = Callable[[str], None]
+
+# Delta's auto compaction compacts a table once it holds this many small files
+# (spark.databricks.delta.autoCompact.minNumFiles); a run without it does the same.
+COMPACT_AT_FILES = 50
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,28 @@ def maintain(
         done.append(upkeep)
     remember_upkeep(config, sum(u.freed or 0 for u in done), len(done))
     return done
+
+
+def compact_due(
+    spark: SparkSession, config: PipelineConfig, at_files: int = COMPACT_AT_FILES
+) -> list[str]:
+    """``OPTIMIZE`` each local table whose newest version holds ``at_files`` data files or
+    more, as auto compaction would have; the names of those compacted.
+
+    For a run whose session skips auto compaction (a short process, where its check after
+    every commit costs a snapshot of the table): the file count is read from the log's
+    checksum file, so a run with nothing due starts no Spark job. Call it with the
+    root's lock held; the commit changes no data, so no stream downstream reads it.
+    """
+    compacted = []
+    for ref in config.all_tables():
+        if ref.full_name:
+            continue  # Unity Catalog: predictive optimization or the bundle's task
+        files = live_files(ref.path)
+        if files is not None and files >= at_files:
+            spark.sql(f"OPTIMIZE {ref.sql_name}")
+            compacted.append(ref.name)
+    return compacted
 
 
 def set_properties(spark: SparkSession, ref: TableRef, wanted: dict[str, str]) -> bool:

@@ -24,6 +24,7 @@ from streaming.pipeline.checkpoints import (
 )
 from streaming.pipeline.layers import LANDING, LAYERS, Layer
 from streaming.pipeline.lock import pipeline_lock
+from streaming.pipeline.maintenance import COMPACT_AT_FILES, compact_due, maintain
 from streaming.pipeline.reset import check_checkpoints, finish_interrupted_reset
 from streaming.pipeline.tables import ensure_tables
 
@@ -128,6 +129,8 @@ def run_available_now(
             summary.streams.append(stream_summary)
             if on_stream_done:
                 on_stream_done(stream_summary)
+        for name in compact_due(spark, config):
+            say(f"compacted {name}: it held {COMPACT_AT_FILES} data files or more")
         return summary
 
 
@@ -199,8 +202,6 @@ def prepare(spark: SparkSession, config: PipelineConfig, say: Say = _quiet) -> N
 def upkeep(spark: SparkSession, config: PipelineConfig, say: Say) -> None:
     """VACUUM the tables while the streams run (compaction is the writers' own, and
     would conflict with a running MERGE); a failure is told, and the streams go on."""
-    from streaming.pipeline.maintenance import maintain
-
     say("maintenance: vacuuming the tables")
     try:
         maintain(spark, config, exclusive=False, say=say)

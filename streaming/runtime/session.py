@@ -75,6 +75,21 @@ LOCAL_CONF: Mapping[str, str] = {
     "spark.sql.streaming.numRecentProgressUpdates": "100",
 }
 
+# A process that runs a few small batches and exits (``run`` available-now, ``query``,
+# ``demo``, ``maintain``...) spends most of its time compiling and loading Delta snapshots,
+# not computing. Measured on a one-page run in a new process (BENCHMARKS.md, "A new
+# process"): the JIT's first tier only, no whole-stage code generation, and no auto
+# compaction check after every commit (the run compacts when the log says it is due:
+# ``streaming.pipeline.maintenance.compact_due``). Always-on processes (``serve``, a
+# continuous ``run``, the Connect server) keep Spark's defaults: they live long enough
+# for the optimising compiler and generated code to pay (and a continuous run's JVM with
+# the first tier alone once failed to link a method handle, VACUUM beside a MERGE).
+SHORT_LIVED_CONF: Mapping[str, str] = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.databricks.delta.autoCompact.enabled": "false",
+}
+SHORT_LIVED_JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1",)
+
 
 def delta_maven_coordinate() -> str:
     """Maven coordinate of Delta's jars matching the installed pyspark and delta-spark."""
@@ -94,12 +109,16 @@ def remote_url() -> str | None:
     return os.environ.get(REMOTE_ENV, "").strip() or None
 
 
-def get_spark(app_name: str = "omdb-lakehouse", *, log_dir: Path | None = None) -> SparkSession:
+def get_spark(
+    app_name: str = "omdb-lakehouse", *, log_dir: Path | None = None, short_lived: bool = False
+) -> SparkSession:
     """The SparkSession to use: Databricks' own, a Spark Connect server's, or a local one.
 
     Args:
         app_name: Spark application name (local only).
         log_dir: where the local JVM writes its log; a temporary folder by default.
+        short_lived: a new local session is tuned for a process that runs a few small
+            batches and exits (``SHORT_LIVED_CONF``); local only.
 
     Raises:
         LakehouseError: Java is missing, Delta's jars cannot be resolved, or the Spark
@@ -115,7 +134,11 @@ def get_spark(app_name: str = "omdb-lakehouse", *, log_dir: Path | None = None) 
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    return start_local(app_name, log_dir or Path(tempfile.gettempdir()) / "omdb-lakehouse")
+    return start_local(
+        app_name,
+        log_dir or Path(tempfile.gettempdir()) / "omdb-lakehouse",
+        short_lived=short_lived,
+    )
 
 
 def check_spark_floor(version: str) -> None:
@@ -154,8 +177,9 @@ def connect(url: str) -> SparkSession:
     return spark
 
 
-def local_confs(log_dir: Path) -> dict[str, str]:
-    """Every conf of a local Spark with Delta: the in-process session's and the Connect server's."""
+def local_confs(log_dir: Path, *, short_lived: bool = False) -> dict[str, str]:
+    """Every conf of a local Spark with Delta: the in-process session's and the Connect
+    server's; ``short_lived`` adds ``SHORT_LIVED_CONF``."""
     jars = delta_jar_confs()
     java_opts = " ".join(
         [
@@ -167,6 +191,7 @@ def local_confs(log_dir: Path) -> dict[str, str]:
                 )
             ),
             *map(shlex.quote, class_archive.java_options(_jar_files(jars))),
+            *(SHORT_LIVED_JAVA_OPTIONS if short_lived else ()),
         ]
     )
     extra = extra_confs()
@@ -179,6 +204,7 @@ def local_confs(log_dir: Path) -> dict[str, str]:
         JAVA_OPTIONS: java_opts,
         "spark.sql.warehouse.dir": str(log_dir / "warehouse"),
         **LOCAL_CONF,
+        **(SHORT_LIVED_CONF if short_lived else {}),
         **extra,
     }
 
@@ -240,17 +266,24 @@ def _java_option(name: str, value: str) -> str:
     return shlex.quote(f"-D{name}={value}")
 
 
-def _local_builder(app_name: str, log_dir: Path, extra: Mapping[str, str]) -> SparkSession.Builder:
+def _local_builder(
+    app_name: str, log_dir: Path, extra: Mapping[str, str], short_lived: bool
+) -> SparkSession.Builder:
     builder = SparkSession.builder.appName(app_name)
-    for key, value in {**local_confs(log_dir), **extra}.items():
+    for key, value in {**local_confs(log_dir, short_lived=short_lived), **extra}.items():
         builder = builder.config(key, value)
     return builder
 
 
 def start_local(
-    app_name: str, log_dir: Path, extra: Mapping[str, str] | None = None
+    app_name: str,
+    log_dir: Path,
+    extra: Mapping[str, str] | None = None,
+    *,
+    short_lived: bool = False,
 ) -> SparkSession:
-    """A new local session with Delta (and ``extra`` confs), its JVM output in ``log_dir``."""
+    """A new local session with Delta (and ``extra`` confs), its JVM output in ``log_dir``;
+    ``short_lived``: tuned for a process that exits after a few small batches."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise LakehouseError("Java 17 is needed to run Spark locally, and no `java` was found")
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -258,7 +291,7 @@ def start_local(
     for attempt in (1, 2):
         try:
             with _jvm_output_to(log_file):
-                spark = _local_builder(app_name, log_dir, extra or {}).getOrCreate()
+                spark = _local_builder(app_name, log_dir, extra or {}, short_lived).getOrCreate()
             spark.sparkContext.setLogLevel("WARN")
             _remember_jars(spark)
             return spark

@@ -47,7 +47,8 @@ def one_process(root: str, first_page: int, new: int) -> dict:
     config = local(root)
     generate(Path(config.landing_path), new, seed=7, first_page=first_page)
     marks = {"imports": time.perf_counter()}
-    spark = get_spark("omdb-bench-fresh", log_dir=Path(root) / "logs")
+    # As `run` starts it: tuned for a short process (SHORT_LIVED_CONF).
+    spark = get_spark("omdb-bench-fresh", log_dir=Path(root) / "logs", short_lived=True)
     marks["session"] = time.perf_counter()
     listener = BatchTimes()
     spark.streams.addListener(listener)

@@ -56,7 +56,7 @@ def silver_titles(config) -> list[str]:
 def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config, tmp_path, capsys):
     root = str(tmp_path / "lakehouse")
     run_producer(config, [Search("batman")], offline=True, say=lambda _: None)
-    env = cli_env(short_lived=False, OMDB_LAKEHOUSE_ROOT=root)  # it maintains too
+    env = cli_env(OMDB_LAKEHOUSE_ROOT=root)
     run = subprocess.Popen(
         cli("run", "--trigger", "continuous", "--interval", "1s", "--maintain-every", "15s"),
         env=env,

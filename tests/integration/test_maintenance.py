@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from checkpoints_config import Maintenance
+from streaming.pipeline.checkpoints import live_files
 from streaming.pipeline.layers import LAYERS
-from streaming.pipeline.maintenance import maintain, vacuum_refusal
+from streaming.pipeline.maintenance import compact_due, maintain, vacuum_refusal
 from streaming.pipeline.runner import run_available_now
 from streaming.pipeline.tables import history, read_table
 from streaming.read.status import collect_status_local
@@ -40,6 +41,25 @@ def run_in_waves(spark, config, landing, waves: int) -> None:
 
 def operations(spark, ref) -> list[str]:
     return [row["operation"] for row in history(spark, ref).collect()]
+
+
+def test_a_run_compacts_a_table_once_its_log_counts_enough_files(spark, config, landing):
+    # A short process's session skips auto compaction; the run compacts by the log instead.
+    run_in_waves(spark, config, landing, 2)
+    bronze = config.table("bronze")
+    assert live_files(bronze.path) == len(read_table(spark, bronze).inputFiles()) >= 2
+    versions = table_versions(config)
+    assert compact_due(spark, config, at_files=100) == []
+    assert table_versions(config) == versions  # nothing due: no commit
+
+    compacted = compact_due(spark, config, at_files=2)
+
+    assert bronze.name in compacted
+    assert live_files(bronze.path) == 1
+    after = table_versions(config)
+    run_available_now(spark, config)
+    assert {k: table_versions(config)[k] for k in DOWNSTREAM} == {k: after[k] for k in DOWNSTREAM}
+    assert_invariants(config)
 
 
 def test_compaction_and_vacuum_upstream_change_nothing_downstream(any_spark, config, landing):

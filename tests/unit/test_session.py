@@ -43,6 +43,25 @@ def test_java_options_from_the_environment_add_to_ours(tmp_path, monkeypatch):
     assert options.endswith(" -XX:+UseSerialGC")
 
 
+def test_a_short_lived_session_skips_what_only_a_long_one_pays_back(tmp_path, monkeypatch):
+    monkeypatch.delenv(session.EXTRA_CONF_ENV, raising=False)
+    long_lived = session.local_confs(tmp_path)
+    short = session.local_confs(tmp_path, short_lived=True)
+    compaction = "spark.databricks.delta.autoCompact.enabled"
+    assert compaction not in long_lived and short[compaction] == "false"
+    assert "spark.sql.codegen.wholeStage" not in long_lived
+    assert short["spark.sql.codegen.wholeStage"] == "false"
+    assert "TieredStopAtLevel" not in long_lived["spark.driver.extraJavaOptions"]
+    assert "-XX:TieredStopAtLevel=1" in short["spark.driver.extraJavaOptions"].split()
+
+
+def test_confs_from_the_environment_win_over_the_short_lived_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv(session.EXTRA_CONF_ENV, "spark.sql.codegen.wholeStage=true")
+    assert session.local_confs(tmp_path, short_lived=True)["spark.sql.codegen.wholeStage"] == (
+        "true"
+    )
+
+
 @pytest.mark.parametrize("version", ["4.0.0", "4.0.1-databricks", "4.2.0", "5.0"])
 def test_spark_from_the_floor_on_is_accepted(version):
     session.check_spark_floor(version)
