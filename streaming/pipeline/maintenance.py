@@ -28,7 +28,8 @@ from streaming.read.storage import on_disk, remember_upkeep
 Say = Callable[[str], None]
 
 # Delta's auto compaction compacts a table once it holds this many small files
-# (spark.databricks.delta.autoCompact.minNumFiles); a run without it does the same.
+# (spark.databricks.delta.autoCompact.minNumFiles); a run without it compacts once the
+# table holds this many data files of any size (the log's checksum counts all of them).
 COMPACT_AT_FILES = 50
 
 
@@ -113,7 +114,7 @@ def compact_due(
     spark: SparkSession, config: PipelineConfig, at_files: int = COMPACT_AT_FILES
 ) -> list[str]:
     """``OPTIMIZE`` each local table whose newest version holds ``at_files`` data files or
-    more, as auto compaction would have; the names of those compacted.
+    more (auto compaction counts small files only); the names of those compacted.
 
     For a run whose session skips auto compaction (a short process, where its check after
     every commit costs a snapshot of the table): the file count is read from the log's
