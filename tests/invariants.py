@@ -185,7 +185,8 @@ _ADDED_FILES = ("numFiles", "numAddedFiles", "numTargetFilesAdded")
 
 
 def files_per_commit(spark: SparkSession, config: PipelineConfig) -> dict[str, list[int]]:
-    """Per table, the data files each commit after CREATE added, oldest first."""
+    """Per table, the data files each commit of a batch added, oldest first: not CREATE,
+    nor a compaction (auto compaction clusters silver's first MERGE files once)."""
     from streaming.pipeline.tables import history
 
     out = {}
@@ -193,7 +194,9 @@ def files_per_commit(spark: SparkSession, config: PipelineConfig) -> dict[str, l
         commits = history(spark, ref).orderBy("version").collect()
         out[ref.key] = [
             next((int(metrics[k]) for k in _ADDED_FILES if k in metrics), 0)
-            for metrics in (dict(row["operationMetrics"] or {}) for row in commits)
-            if metrics
+            for operation, metrics in (
+                (row["operation"], dict(row["operationMetrics"] or {})) for row in commits
+            )
+            if metrics and operation != "OPTIMIZE"
         ]
     return out

@@ -22,7 +22,7 @@ from pyspark.sql import SparkSession
 from checkpoints_config import PipelineConfig, TableRef
 from streaming.pipeline.checkpoints import delta_versions_done, has_commits, live_files
 from streaming.pipeline.layers import LAYERS
-from streaming.pipeline.tables import TABLES, table_exists
+from streaming.pipeline.tables import TABLES, TableSpec, table_exists
 from streaming.read.storage import on_disk, remember_upkeep
 
 Say = Callable[[str], None]
@@ -90,8 +90,13 @@ def maintain(
         if not table_exists(spark, ref):
             continue
         before = disk_bytes(ref)
-        properties_set = exclusive and set_properties(
-            spark, ref, TABLES[ref.key].all_properties(wanted)
+        spec = TABLES[ref.key]
+        # Both run (no short circuit): a table may lack either.
+        properties_set = exclusive and any(
+            [
+                set_properties(spark, ref, spec.all_properties(wanted)),
+                set_clustering(spark, ref, spec),
+            ]
         )
         if exclusive:
             spark.sql(f"OPTIMIZE {ref.sql_name}")
@@ -143,6 +148,18 @@ def set_properties(spark: SparkSession, ref: TableRef, wanted: dict[str, str]) -
         return False
     pairs = ", ".join(f"'{k}' = '{v}'" for k, v in missing.items())
     spark.sql(f"ALTER TABLE {ref.sql_name} SET TBLPROPERTIES ({pairs})")
+    return True
+
+
+def set_clustering(spark: SparkSession, ref: TableRef, spec: TableSpec) -> bool:
+    """Cluster ``ref`` as ``spec`` says if it is clustered otherwise (a table made before
+    its spec named the columns); the next compaction lays its files out by them."""
+    if not spec.cluster_by:
+        return False
+    detail = spark.sql(f"DESCRIBE DETAIL {ref.sql_name}").first()
+    if tuple(detail["clusteringColumns"] or ()) == spec.cluster_by:
+        return False
+    spark.sql(f"ALTER TABLE {ref.sql_name} CLUSTER BY ({spec.cluster_sql()})")
     return True
 
 

@@ -98,11 +98,12 @@ DQ_METRICS = _fields(
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One table's shape: its schema, comment and Delta table properties."""
+    """One table's shape: its schema, comment, Delta table properties and clustering."""
 
     schema: StructType
     comment: str
     properties: Mapping[str, str] = field(default_factory=dict)
+    cluster_by: tuple[str, ...] = ()
 
     def create_sql(self, sql_name: str, extra: Mapping[str, str] | None = None) -> str:
         """``CREATE TABLE IF NOT EXISTS`` for this spec under ``sql_name``, with the
@@ -111,21 +112,36 @@ class TableSpec:
         properties = ", ".join(f"'{k}' = '{v}'" for k, v in self.all_properties(extra).items())
         return (
             f"CREATE TABLE IF NOT EXISTS {sql_name} ({columns}) USING DELTA "
-            f"COMMENT '{_sql_string(self.comment)}'"
+            + (f"CLUSTER BY ({self.cluster_sql()}) " if self.cluster_by else "")
+            + f"COMMENT '{sql_string(self.comment)}'"
             + (f" TBLPROPERTIES ({properties})" if properties else "")
         )
+
+    def cluster_sql(self) -> str:
+        """The clustering columns as SQL (``CLUSTER BY (…)``)."""
+        return ", ".join(f"`{name}`" for name in self.cluster_by)
 
     def all_properties(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         return {**(extra or {}), **self.properties}
 
 
-def _sql_string(text: str) -> str:
+def sql_string(text: str) -> str:
+    """``text`` as the inside of a single-quoted SQL string literal."""
     return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
+# For the append-only tables, which are read whole and never filtered: no min/max per
+# column in each file's log entry, only its row count. Bronze's entry was 1.3 KB, nearly
+# all of it the raw page's and envelope's bounds, and it rides in every commit, in the
+# checksum Delta writes beside each commit (every live file's entry, up to 50 files) and
+# in every checkpoint: most of an always-on bronze's log.
+NO_COLUMN_STATS: Mapping[str, str] = {"delta.dataSkippingNumIndexedCols": "0"}
+
 TABLES: dict[str, TableSpec] = {
     "bronze": TableSpec(
-        BRONZE, "OMDb search pages as landed: raw line, parsed envelope, source file."
+        BRONZE,
+        "OMDb search pages as landed: raw line, parsed envelope, source file.",
+        NO_COLUMN_STATS,
     ),
     "silver": TableSpec(
         SILVER,
@@ -138,9 +154,15 @@ TABLES: dict[str, TableSpec] = {
             # adds KiB to disk, not a copy of silver (delta-rs's SQL reads them too).
             "delta.enableDeletionVectors": "true",
         },
+        # Compaction (OPTIMIZE) lays silver out by title, so each file holds a narrow
+        # range of ids and a small batch's MERGE, which names its titles, skips the rest
+        # (streaming.pipeline.writers.key_filter).
+        cluster_by=("imdb_id",),
     ),
     "quarantine": TableSpec(
-        QUARANTINE, "Search results and pages that failed a silver rule, with the rule names."
+        QUARANTINE,
+        "Search results and pages that failed a silver rule, with the rule names.",
+        NO_COLUMN_STATS,
     ),
     "gold": TableSpec(
         GOLD,
@@ -148,7 +170,9 @@ TABLES: dict[str, TableSpec] = {
         "commit applied to the row.",
     ),
     "dq_metrics": TableSpec(
-        DQ_METRICS, "Passed and failed counts per data-quality rule and micro-batch."
+        DQ_METRICS,
+        "Passed and failed counts per data-quality rule and micro-batch.",
+        NO_COLUMN_STATS,
     ),
 }
 

@@ -5,13 +5,15 @@ data: silver keeps the newest observation per title (an older or replayed one ch
 nothing); each gold row keeps the last silver commit version applied to it
 (``_silver_version``) and a version already applied is skipped. The source of each
 MERGE is first cut to the rows that will change the table, so a replayed batch finds
-nothing to do and commits no version at all. Appends (quarantine, DQ metrics) carry
-Delta's idempotent-write options.
+nothing to do and commits no version at all. A small batch's silver MERGE names its
+titles, so Delta reads only the files that can hold them (``key_filter``). Appends
+(quarantine, DQ metrics) carry Delta's idempotent-write options.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -19,21 +21,79 @@ from pyspark.sql import functions as F
 from checkpoints_config import PipelineConfig, TableRef
 from checkpoints_config.targets import on_serverless
 from streaming.pipeline.exactly_once import QueryIdentity, append_once, reused
-from streaming.pipeline.tables import read_table
+from streaming.pipeline.tables import read_table, sql_string
 from streaming.pipeline.transforms import gold, silver
 
 _SILVER_UPDATED = [c for c in silver.SILVER_COLUMNS if c != "first_seen_at"]
 _GOLD_INSERTED = (*gold.GOLD_KEYS, "total_releases", "updated_at", "_silver_version")
 
+# A batch with at most this many titles names them in its MERGE (a page has 10); a larger
+# one (a backfill) touches most of silver's files anyway and is merged without the list.
+PRUNE_AT_MOST_KEYS = 1000
+# Past this many titles, neighbouring ones are named as one range: the filter's size,
+# which Spark plans and Delta tests against every file several times per MERGE, stays
+# bounded (300 equalities cost a new process 4 s; BENCHMARKS.md).
+AT_MOST_RANGES = 16
 
-def merge_silver_sql(target: str, source: str) -> str:
+
+def key_ranges(keys: Sequence[str], at_most: int = AT_MOST_RANGES) -> list[tuple[str, str]]:
+    """The sorted distinct ``keys`` as at most ``at_most`` (first, last) runs, cut at the
+    widest gaps between neighbours, so that the runs span as few other ids as they can."""
+    ordered = sorted(set(keys))
+    widest = sorted(
+        range(1, len(ordered)),
+        key=lambda i: _position(ordered[i]) - _position(ordered[i - 1]),
+        reverse=True,
+    )
+    bounds = [0, *sorted(widest[: max(at_most - 1, 0)]), len(ordered)]
+    return [(ordered[a], ordered[b - 1]) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _position(key: str) -> float:
+    """Where a ``tt<digits>`` id falls in string order, as a fraction (0 for any other)."""
+    digits = key[2:]
+    return int(digits) / 10 ** len(digits) if digits.isdigit() else 0.0
+
+
+def key_filter(column: str, keys: Sequence[str]) -> str:
+    """SQL that is true where ``column`` is one of ``keys`` (past ``AT_MOST_RANGES`` keys,
+    also between neighbouring ones).
+
+    Written as equalities and ranges joined by OR, not IN: Delta's data skipping tests
+    each against a file's min/max of the column, while an IN list is tested as one range
+    from its smallest to its largest key, which spans nearly every file.
+    """
+    if not keys:
+        return "false"
+    terms = [
+        f"{column} = '{sql_string(first)}'"
+        if first == last
+        else f"({column} >= '{sql_string(first)}' AND {column} <= '{sql_string(last)}')"
+        for first, last in key_ranges(keys)
+    ]
+    return "(" + " OR ".join(terms) + ")"
+
+
+def batch_keys(titles_df: DataFrame, at_most: int = PRUNE_AT_MOST_KEYS) -> list[str] | None:
+    """The distinct ``imdb_id`` of a batch's titles, or None when there are more than
+    ``at_most`` (one small Spark job)."""
+    rows = titles_df.select("imdb_id").distinct().limit(at_most + 1).collect()
+    return None if len(rows) > at_most else sorted(row["imdb_id"] for row in rows)
+
+
+def merge_silver_sql(target: str, source: str, keys: Sequence[str] | None = None) -> str:
     """MERGE deduplicated titles into silver: a newer observation wins, an older one only
-    lowers ``first_seen_at``; anything else (a replay) changes nothing."""
+    lowers ``first_seen_at``; anything else (a replay) changes nothing.
+
+    ``keys``, every ``imdb_id`` of the source when given, narrows the target to the
+    files that can hold them; the outcome is the same, since no other row can match.
+    """
     updates = ", ".join(f"{c} = s.{c}" for c in _SILVER_UPDATED)
     columns = [*silver.SILVER_COLUMNS, "_updated_at"]
     values = [f"s.{c}" for c in silver.SILVER_COLUMNS] + ["current_timestamp()"]
+    on = "t.imdb_id = s.imdb_id" + ("" if keys is None else f" AND {key_filter('t.imdb_id', keys)}")
     return f"""
-        MERGE INTO {target} t USING {source} s ON t.imdb_id = s.imdb_id
+        MERGE INTO {target} t USING {source} s ON {on}
         WHEN MATCHED AND s.last_seen_at > t.last_seen_at THEN UPDATE SET {updates},
             first_seen_at = least(t.first_seen_at, s.first_seen_at),
             _updated_at = current_timestamp()
@@ -43,9 +103,9 @@ def merge_silver_sql(target: str, source: str) -> str:
     """
 
 
-def merge_gold_sql(target: str, source: str) -> str:
+def merge_gold_sql(target: str, source: str, keys: Sequence[str] | None = None) -> str:
     """MERGE net count changes into gold, once per silver version; a count reaching zero
-    deletes its row."""
+    deletes its row. (``keys`` is not used: gold is a few hundred rows.)"""
     unseen = "s._silver_version > coalesce(t._silver_version, -1)"
     return f"""
         MERGE INTO {target} t USING {source} s
@@ -65,7 +125,9 @@ def merge_changes(
     updates_df: DataFrame,
     ref: TableRef,
     changing: Callable[[DataFrame, DataFrame], DataFrame],
-    merge_sql: Callable[[str, str], str],
+    merge_sql: Callable[[str, str, Sequence[str] | None], str],
+    keys: Sequence[str] | None = None,
+    key_column: str = "imdb_id",
 ) -> None:
     """MERGE into ``ref`` the rows of ``updates_df`` that change it.
 
@@ -74,14 +136,20 @@ def merge_changes(
         ref: the target table.
         changing: ``(updates_df, current_df) -> rows that change the table``, so that a
             replay merges nothing (a MERGE whose source is empty commits no version).
-        merge_sql: ``(target, source) -> MERGE statement``, idempotent by its conditions.
+        merge_sql: ``(target, source, keys) -> MERGE statement``, idempotent by its
+            conditions.
+        keys: every value of ``key_column`` in ``updates_df``, when few: the current
+            rows are read, and merged into, only where they can match.
     """
     spark = updates_df.sparkSession
-    source_df = changing(updates_df, read_table(spark, ref))
+    current_df = read_table(spark, ref)
+    if keys is not None:
+        current_df = current_df.where(key_filter(key_column, keys))
+    source_df = changing(updates_df, current_df)
     view = f"_omdb_{ref.key}_merge_source"
     source_df.createOrReplaceTempView(view)
     try:
-        spark.sql(merge_sql(ref.sql_name, view))
+        spark.sql(merge_sql(ref.sql_name, view, keys))
     finally:
         spark.catalog.dropTempView(view)
 
@@ -128,7 +196,11 @@ class SilverBatchWriter:
             silver.deduplicate_titles
         )
         merge_changes(
-            titles_df, self.config.table("silver"), silver.filter_changing_titles, merge_silver_sql
+            titles_df,
+            self.config.table("silver"),
+            silver.filter_changing_titles,
+            merge_silver_sql,
+            keys=batch_keys(titles_df),
         )
 
     def write_quarantine(

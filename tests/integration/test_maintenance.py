@@ -73,11 +73,18 @@ def test_compaction_and_vacuum_upstream_change_nothing_downstream(any_spark, con
         f"ALTER TABLE {quarantine.sql_name} UNSET TBLPROPERTIES "
         "('delta.deletedFileRetentionDuration')"
     )
+    # And silver as made before it was clustered by title.
+    silver = config.table("silver")
+    spark.sql(f"ALTER TABLE {silver.sql_name} CLUSTER BY NONE")
 
     done = {u.table: u for u in maintain(spark, config, exclusive=True)}
 
     assert all(u.vacuumed for u in done.values()), done
-    assert [t for t, u in done.items() if u.properties_set] == [quarantine.name]
+    assert sorted(t for t, u in done.items() if u.properties_set) == sorted(
+        [quarantine.name, silver.name]
+    )
+    detail = spark.sql(f"DESCRIBE DETAIL {silver.sql_name}").first()
+    assert list(detail["clusteringColumns"]) == ["imdb_id"]
     wanted = config.maintenance.table_properties()
     for ref in config.all_tables():
         shown = spark.sql(f"SHOW TBLPROPERTIES {ref.sql_name}").collect()
