@@ -53,3 +53,16 @@ def test_separate_runs_are_judged_together_and_keep_an_earlier_trickle():
     verdicts = _verdicts(first, again, large)
     assert verdicts["memory"] is False  # 2600 / 2100 = 1.24
     assert verdicts["10k/trickle_alone"] is False
+
+
+def test_whole_process_table_gives_medians_and_pairwise_ratios():
+    from tests.bench.whole import table
+
+    results = {
+        "now": [{"query": 1.0}, {"query": 2.0}, {"query": 9.0}],
+        "/tmp/before": [{"query": 2.0}, {"query": 8.0}, {"query": 3.0}],
+    }
+    lines = table(results).splitlines()
+    assert lines[0] == "| scenario | now | /tmp/before | now / /tmp/before |"
+    # Medians 2.0 and 3.0; ratios pair by pair 0.5, 0.25, 3.0, whose median is 0.5.
+    assert lines[2] == "| query | 2.00 s | 3.00 s | 0.50 |"
