@@ -12,6 +12,7 @@ titles, so Delta reads only the files that can hold them (``key_filter``). Appen
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 
@@ -103,9 +104,9 @@ def merge_silver_sql(target: str, source: str, keys: Sequence[str] | None = None
     """
 
 
-def merge_gold_sql(target: str, source: str, keys: Sequence[str] | None = None) -> str:
+def merge_gold_sql(target: str, source: str) -> str:
     """MERGE net count changes into gold, once per silver version; a count reaching zero
-    deletes its row. (``keys`` is not used: gold is a few hundred rows.)"""
+    deletes its row."""
     unseen = "s._silver_version > coalesce(t._silver_version, -1)"
     return f"""
         MERGE INTO {target} t USING {source} s
@@ -125,9 +126,8 @@ def merge_changes(
     updates_df: DataFrame,
     ref: TableRef,
     changing: Callable[[DataFrame, DataFrame], DataFrame],
-    merge_sql: Callable[[str, str, Sequence[str] | None], str],
-    keys: Sequence[str] | None = None,
-    key_column: str = "imdb_id",
+    merge_sql: Callable[[str, str], str],
+    current_filter: str | None = None,
 ) -> None:
     """MERGE into ``ref`` the rows of ``updates_df`` that change it.
 
@@ -136,20 +136,20 @@ def merge_changes(
         ref: the target table.
         changing: ``(updates_df, current_df) -> rows that change the table``, so that a
             replay merges nothing (a MERGE whose source is empty commits no version).
-        merge_sql: ``(target, source, keys) -> MERGE statement``, idempotent by its
-            conditions.
-        keys: every value of ``key_column`` in ``updates_df``, when few: the current
-            rows are read, and merged into, only where they can match.
+        merge_sql: ``(target, source) -> MERGE statement``, idempotent by its conditions.
+        current_filter: SQL over the table's columns that holds for every row ``updates_df``
+            can match; the current rows are read only where it holds (the MERGE narrows
+            its target alike).
     """
     spark = updates_df.sparkSession
     current_df = read_table(spark, ref)
-    if keys is not None:
-        current_df = current_df.where(key_filter(key_column, keys))
+    if current_filter is not None:
+        current_df = current_df.where(current_filter)
     source_df = changing(updates_df, current_df)
     view = f"_omdb_{ref.key}_merge_source"
     source_df.createOrReplaceTempView(view)
     try:
-        spark.sql(merge_sql(ref.sql_name, view, keys))
+        spark.sql(merge_sql(ref.sql_name, view))
     finally:
         spark.catalog.dropTempView(view)
 
@@ -195,12 +195,13 @@ class SilverBatchWriter:
         titles_df = checked_df.transform(silver.filter_valid_records).transform(
             silver.deduplicate_titles
         )
+        keys = batch_keys(titles_df)
         merge_changes(
             titles_df,
             self.config.table("silver"),
             silver.filter_changing_titles,
-            merge_silver_sql,
-            keys=batch_keys(titles_df),
+            functools.partial(merge_silver_sql, keys=keys),
+            current_filter=None if keys is None else key_filter("imdb_id", keys),
         )
 
     def write_quarantine(
