@@ -129,6 +129,9 @@ def landing_relpath(
 
 
 SET_ASIDE = "_set_aside"
+# An OMDb page is a few kilobytes (the producer takes bodies up to 512 KiB): a larger
+# file is not a page, and one huge file would stall bronze at every run that reads it.
+MAX_PAGE_BYTES = 1024 * 1024
 
 
 def _hidden(name: str) -> bool:
@@ -136,8 +139,9 @@ def _hidden(name: str) -> bool:
     return name.startswith((".", "_")) and "=" not in name
 
 
-def unreadable_reason(name: str, *, is_link: bool) -> str | None:
-    """Why bronze must not read a landing entry (its name, and whether it is a link).
+def unreadable_reason(name: str, *, is_link: bool, size: int = 0) -> str | None:
+    """Why bronze must not read a landing entry (its name, whether it is a link, and a
+    file's size).
 
     Landing is a trust boundary: a link could bring in any file the pipeline's user can
     read, and Spark cannot open a name holding ``:`` (Hadoop reads it as a URI scheme)
@@ -151,6 +155,8 @@ def unreadable_reason(name: str, *, is_link: bool) -> str | None:
         name.encode("utf-8")
     except UnicodeEncodeError:
         return "a name that is not UTF-8 (Spark cannot find it)"
+    if size > MAX_PAGE_BYTES:
+        return f"{size:,} bytes, over the {MAX_PAGE_BYTES // 1024:,} KiB a page may take"
     return None
 
 
@@ -184,7 +190,8 @@ def _entries(root: Path) -> Iterator[tuple[os.DirEntry[str], str | None]]:
                 is_dir = not link and entry.is_dir(follow_symlinks=False)
                 if not (link or is_dir or entry.name.endswith(".json")):
                     continue
-                reason = unreadable_reason(entry.name, is_link=link)
+                size = 0 if link or is_dir else entry.stat(follow_symlinks=False).st_size
+                reason = unreadable_reason(entry.name, is_link=link, size=size)
                 if is_dir and reason is None:
                     folders.append(Path(entry.path))
                 yield entry, reason

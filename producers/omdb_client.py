@@ -3,11 +3,17 @@
 OMDb takes the key in the query string, so every URL carries it: ``requests`` and
 ``urllib3`` exceptions and debug logs print URLs. This module redacts the key from
 log records (a filter on urllib3's logger) and re-raises transport errors with a
-redacted message and no chained original.
+redacted message and no chained original; it sends the key in clear only to loopback.
+
+A server is not trusted to be well-behaved: a body is read within a total deadline
+and up to a size, and anything that is not a page of the expected shape (not JSON, too
+deep, an ``Error`` that is not text) fails that page alone, and the run goes on.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
 import re
 import time
@@ -29,6 +35,12 @@ TOO_MANY_RESULTS = "Too many results."
 
 # A server may ask for any wait; a producer run is not held longer than this per retry.
 MAX_RETRY_AFTER = 60.0
+
+# An OMDb page is a few kilobytes; a body larger than this (decoded) is not a page.
+MAX_BODY_BYTES = 512 * 1024
+# The longest one request may take, body included, however slowly a server sends it.
+REQUEST_SECONDS = 60.0
+_CHUNK = 2048  # compressed bytes a read may take: a zip bomb grows ~1,000x at most
 
 _KEY_IN_URL = re.compile(r"(apikey=)[^&\s'\"]*", re.IGNORECASE)
 
@@ -58,15 +70,31 @@ class RequestBudgetSpent(OmdbError):
 
 
 def check_base_url(url: str) -> str:
-    """``url`` when it is an http(s) URL with a host.
+    """``url`` when it is an https URL with a host, or http on loopback.
 
     Raises:
-        OmdbConfigError: anything else, before any request is sent.
+        OmdbConfigError: anything else, before any request is sent: the key travels in the
+            URL, so plain HTTP would show it to the network.
     """
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise OmdbConfigError(f"{URL_ENV} must be an http(s) URL with a host, got {url!r}")
+    if parsed.scheme == "http" and not is_loopback(parsed.hostname):
+        raise OmdbConfigError(
+            f"{URL_ENV} must use https:// for {parsed.hostname} (the key travels in the URL; "
+            "plain http is for a server on this machine)"
+        )
     return url
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class _CountedRetry(Retry):
@@ -244,30 +272,57 @@ class OmdbClient:
         if year:
             params["y"] = year
         self._count_request()
+        where = f"page {page} of {term!r}"
         try:
-            response = self.session.get(self.base_url, params=params, timeout=self.timeout)
+            with self.session.get(
+                self.base_url, params=params, timeout=self.timeout, stream=True
+            ) as response:
+                text = self._read_body(response, where)
         except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
             raise OmdbConfigError(f"{URL_ENV} cannot be requested: {type(exc).__name__}") from None
-        except requests.RequestException as exc:
+        except (requests.RequestException, OSError) as exc:
             # `from None`: the original exception's text and traceback carry the URL.
             raise OmdbPageError(
-                f"page {page} of {term!r}: {type(exc).__name__}: {redact(str(exc), self.api_key)}"
+                f"{where}: {type(exc).__name__}: {redact(str(exc), self.api_key)}"
             ) from None
         try:
-            body = response.json()
-        except ValueError:
+            body = json.loads(text)
+        except (ValueError, RecursionError):
             body = None
         error = body.get("Error") if isinstance(body, dict) else None
+        if error is not None and not isinstance(error, str):
+            raise OmdbPageError(f"{where}: the response's Error is not text")
         if response.status_code == 401 or error in AUTH_ERRORS:
             raise OmdbStop(f"OMDb refused the request: {error or 'HTTP 401'}")
         if response.status_code != 200:
-            raise OmdbPageError(f"page {page} of {term!r}: HTTP {response.status_code}")
+            raise OmdbPageError(f"{where}: HTTP {response.status_code}")
         if not isinstance(body, dict):
-            raise OmdbPageError(f"page {page} of {term!r}: the response is not a JSON object")
+            raise OmdbPageError(f"{where}: the response is not a JSON object")
         if error == TOO_MANY_RESULTS:
             raise OmdbTermError(f"{term!r}: too many results (use a longer search term)")
         if error and error != NOT_FOUND:
-            raise OmdbPageError(
-                f"page {page} of {term!r}: OMDb error: {redact(error, self.api_key)}"
-            )
+            raise OmdbPageError(f"{where}: OMDb error: {redact(error, self.api_key)}")
         return SearchPage(response.status_code, body)
+
+    def _read_body(self, response: requests.Response, where: str) -> bytes:
+        """The decoded body, read within ``REQUEST_SECONDS`` and up to ``MAX_BODY_BYTES``.
+
+        Raises:
+            OmdbPageError: the body is larger, or arrives slower, than that.
+        """
+        deadline = time.monotonic() + REQUEST_SECONDS
+        chunks, size = [], 0
+        while True:
+            if time.monotonic() > deadline:
+                raise OmdbPageError(f"{where}: the answer took over {REQUEST_SECONDS:g} s")
+            # read1 returns what one read of the socket gave: a server dripping a byte at
+            # a time meets the deadline instead of holding a full-size read open.
+            chunk = response.raw.read1(_CHUNK, decode_content=True)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise OmdbPageError(
+                    f"{where}: the answer is over {MAX_BODY_BYTES // 1024} KiB (not an OMDb page)"
+                )
+            chunks.append(chunk)

@@ -82,5 +82,8 @@ def config_of(args: argparse.Namespace) -> PipelineConfig:
 
 
 def say(message: str) -> None:
-    """A line for the person at the terminal: standard error, so stdout stays data."""
-    print(message, file=sys.stderr, flush=True)
+    """A line for the person at the terminal: standard error, so stdout stays data; text
+    from outside (OMDb's errors, file names) cannot move the cursor or retitle the window."""
+    from streaming.read.output import escape_controls
+
+    print("\n".join(map(escape_controls, message.split("\n"))), file=sys.stderr, flush=True)

@@ -19,6 +19,14 @@ from streaming.errors import LakehouseError
 FORMATS = ("table", "csv", "json")
 
 
+def escape_controls(text: str) -> str:
+    """``text`` for a terminal: every character that is not printable (ANSI and OSC
+    escapes, carriage returns, line breaks) spelled as its escape (``\\x1b``)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def plain(value: Any) -> Any:
     """A value as JSON can hold it: dates as ISO text, decimals as floats, rows as dicts."""
     if isinstance(value, dt.datetime | dt.date):
@@ -33,7 +41,11 @@ def plain(value: Any) -> Any:
 
 
 def format_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
-    """Rows as ``json`` (an array of objects), ``csv`` (with a header) or an aligned ``table``."""
+    """Rows as ``json`` (an array of objects), ``csv`` (with a header) or an aligned ``table``.
+
+    A table is for a terminal: control characters in the data are shown escaped. JSON
+    escapes them itself; CSV keeps the data as it is, for a program to read.
+    """
     values = [[plain(v) for v in row] for row in rows]
     if fmt == "json":
         return json.dumps(
@@ -51,8 +63,8 @@ def format_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str)
 
 
 def _text_table(columns: Sequence[str], rows: list[list[Any]]) -> str:
-    cells = [[str(c) for c in columns]] + [
-        ["NULL" if v is None else str(v) for v in row] for row in rows
+    cells = [[escape_controls(str(c)) for c in columns]] + [
+        ["NULL" if v is None else escape_controls(str(v)) for v in row] for row in rows
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     numeric = [

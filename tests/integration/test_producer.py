@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import logging
 import time
@@ -17,7 +18,13 @@ from producers.landing_writers import LocalLanding, VolumeLanding
 from producers.ledger import Ledger
 from producers.offline.catalog import search as catalog_search
 from producers.offline.server import OfflineOmdbServer
-from producers.omdb_client import OmdbClient, OmdbPageError, OmdbStop, OmdbTermError
+from producers.omdb_client import (
+    OmdbClient,
+    OmdbConfigError,
+    OmdbPageError,
+    OmdbStop,
+    OmdbTermError,
+)
 from producers.produce import Producer, Search
 from producers.secrets import api_key_from_secret_scope
 from streaming.cli import main
@@ -567,3 +574,67 @@ def test_a_damaged_ledger_is_one_line_naming_it(tmp_path, monkeypatch, capsys):
     assert err[-1] == f"error: the ledger {ledger} is damaged: move it aside and run again " + (
         "(its pages are fetched again; titles are still counted once)"
     )
+
+
+def _hostile_answer(request: Request) -> Response:
+    """A broken or hostile OMDb: the search term names what it answers."""
+    term = request.args["s"]
+    if term == "error-list":
+        return Response(json.dumps({"Response": "False", "Error": ["a", "list"]}), 200)
+    if term == "error-object":
+        return Response(json.dumps({"Response": "False", "Error": {"x": 1}}), 200)
+    if term == "deep":
+        return Response("[" * 100_000 + "]" * 100_000, 200)
+    if term == "huge":
+        item = {"Title": "x" * 1000, "Year": "2001", "imdbID": "tt0000001", "Type": "movie"}
+        return Response(json.dumps({"Search": [item] * 1000, "Response": "True"}), 200)
+    if term == "bomb":  # 50 MB of JSON in 50 KB of gzip
+        raw = b'{"Search": "' + b"a" * 50_000_000 + b'", "Response": "True"}'
+        return Response(gzip.compress(raw), 200, headers={"Content-Encoding": "gzip"})
+    if term == "drip":
+
+        def drip():
+            for _ in range(40):
+                time.sleep(0.25)
+                yield b" "
+
+        return Response(drip(), 200, headers={"Content-Length": "40"})
+    return Response(json.dumps(page_body(1, total=3)), 200, content_type="application/json")
+
+
+def test_a_hostile_server_fails_each_bad_page_in_one_line_and_the_run_goes_on(
+    httpserver, producer_for, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("producers.omdb_client.REQUEST_SECONDS", 2.0)
+    httpserver.expect_request("/").respond_with_handler(_hostile_answer)
+    terms = ["error-list", "error-object", "deep", "huge", "bomb", "drip", "fine"]
+    started = time.monotonic()
+
+    summary = producer_for(httpserver.url_for("/")).run([Search(t) for t in terms])
+
+    assert summary.failed == 6 and summary.landed == 1  # "fine", after every bad one
+    assert [
+        json.loads(p.read_text())["request"]["s"] for p in landed_files(tmp_path / "landing")
+    ] == ["fine"]
+    reasons = dict(zip(terms, summary.errors, strict=False))
+    assert (
+        "Error is not text" in reasons["error-list"]
+        and "Error is not text" in reasons["error-object"]
+    )
+    assert "not a JSON object" in reasons["deep"]
+    assert "over 512 KiB" in reasons["huge"] and "over 512 KiB" in reasons["bomb"]
+    assert "took over 2 s" in reasons["drip"]
+    assert all("\n" not in e and "Traceback" not in e for e in summary.errors)
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("url", ["http://omdb.example.com/", "http://10.1.2.3:8080/"])
+def test_the_key_is_never_sent_over_plain_http_beyond_this_machine(
+    tmp_path, monkeypatch, capsys, url
+):
+    assert failing_produce(monkeypatch, url, tmp_path, "alpha") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: OMDB_API_URL must use https://") and len(err.splitlines()) == 1
+    with pytest.raises(OmdbConfigError):
+        OmdbClient(KEY, url)
+    OmdbClient(KEY, "http://[::1]:8080/").close()  # loopback may be plain http

@@ -11,6 +11,7 @@ import pytest
 
 from producers.landing import (
     ENVELOPE_FIELDS,
+    MAX_PAGE_BYTES,
     SET_ASIDE,
     SearchRequest,
     build_envelope,
@@ -176,3 +177,23 @@ def test_screening_sets_aside_what_bronze_must_not_read_and_nothing_else(tmp_pat
     assert [p for p in landing.rglob("*") if p.is_file() and SET_ASIDE not in p.parts] == [good]
     assert len(set_aside_files(landing)) == 6  # each link, and each file under what moved
     assert screen_landing(landing) == []  # what was set aside stays aside
+
+
+def test_a_file_larger_than_a_page_may_be_is_set_aside_with_its_size(tmp_path):
+    landing = tmp_path / "landing"
+    folder = landing / "omdb" / "search" / "x" / "all"
+    folder.mkdir(parents=True)
+    page = folder / "page-001.json"
+    page.write_text('{"ok": 1}')
+    edge = folder / "page-002.json"
+    edge.write_bytes(b" " * MAX_PAGE_BYTES)  # at the limit: still a page
+    huge = folder / "page-003.json"
+    huge.write_bytes(b" " * (MAX_PAGE_BYTES + 1))
+
+    moved = screen_landing(landing)
+
+    assert [(item.path, item.reason) for item in moved] == [
+        (huge, f"{MAX_PAGE_BYTES + 1:,} bytes, over the 1,024 KiB a page may take")
+    ]
+    assert landed_files(landing) == [page, edge]
+    assert set_aside_files(landing) == [landing / SET_ASIDE / huge.relative_to(landing)]

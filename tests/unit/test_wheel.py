@@ -25,5 +25,5 @@ def test_the_wheel_requires_no_local_spark_nor_plotting(tmp_path):
     local = {r.name for r in requirements if r.marker and r.marker.evaluate({"extra": "local"})}
 
     # Databricks runtimes bring Spark and Delta; charts, bars and DataFusion are laptop tools.
-    assert required == {"requests", "databricks-sdk", "sqlglot"}
+    assert required == {"requests", "urllib3", "databricks-sdk", "sqlglot"}
     assert {"pyspark", "delta-spark", "matplotlib", "rich", "deltalake", "pyarrow"} <= local
