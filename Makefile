@@ -41,7 +41,7 @@ spark-floor: $(FLOOR_STAMP) ## The Spark floor's environment (pyspark 4.0 and it
 demo: jars ## Run the whole pipeline offline, summarise and chart gold
 	$(BIN)/omdb-lakehouse demo
 
-spark-connect: jars ## Serve Spark Connect with Delta on localhost:15002 (then: export SPARK_REMOTE=sc://localhost:15002)
+spark-connect: jars ## Serve Spark Connect with Delta on localhost:15002, for clients with the token it prints
 	$(BIN)/python -m streaming.runtime.connect_server --port 15002
 
 lint: $(STAMP) ## ruff: lint and formatting check

@@ -10,7 +10,7 @@ from pathlib import Path
 from checkpoints_config import ConfigError, PipelineConfig
 from checkpoints_config.targets import on_databricks
 from producers.landing_writers import LocalLanding, VolumeLanding
-from producers.ledger import Ledger, LocalFile, VolumeFile
+from producers.ledger import Ledger, LocalFile, VolumeFile, private_folder
 from producers.offline.server import OFFLINE_KEY, OfflineOmdbServer
 from producers.omdb_client import OmdbClient
 from producers.produce import Producer, ProduceSummary, Search
@@ -47,9 +47,12 @@ def check_local_folders(config: PipelineConfig) -> None:
     """
     if config.on_unity_catalog:
         return
-    for folder in (config.landing_path, config.state_path):
+    for folder, private in ((config.landing_path, False), (config.state_path, True)):
         try:
-            Path(folder).mkdir(parents=True, exist_ok=True)
+            if private:
+                private_folder(folder)  # the ledger, the lock, serve's record and secret
+            else:
+                Path(folder).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"cannot create {folder}: {exc.strerror or exc}") from None
 
@@ -68,7 +71,7 @@ def ledger_for(config: PipelineConfig) -> Ledger:
     over an existing file, which the local ledger relies on.
     """
     path = f"{(config.state_path or '.').rstrip('/')}/ledger.json"
-    return Ledger(VolumeFile(path) if config.on_unity_catalog else LocalFile(path))
+    return Ledger(VolumeFile(path) if config.on_unity_catalog else LocalFile(path, private=True))
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,20 +45,47 @@ def search_key(term: str, kind: str | None, year: str | None) -> str:
     return json.dumps([term, kind, year], ensure_ascii=False)
 
 
-class LocalFile:
-    """A small text file on a local disk, replaced atomically, updated under a lock."""
+def private_folder(path: str | os.PathLike[str]) -> Path:
+    """``path`` made (with its parents) and readable by this user only (``0700``).
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    A folder another user owns is left as it is: it is not ours to change.
+    """
+    folder = Path(path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.stat()
+    if info.st_uid == os.getuid() and info.st_mode & 0o077:
+        folder.chmod(0o700)
+    return folder
+
+
+def create_exclusive(path: Path, mode: int) -> int:
+    """A new file's descriptor: never an existing file, never through a link (``O_EXCL``)."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+
+
+class LocalFile:
+    """A small text file on a local disk, replaced atomically, updated under a lock.
+
+    ``private``: the file and its folder are this user's alone (``0600`` in ``0700``).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, private: bool = False) -> None:
         self.path = Path(path)
+        self.private = private
 
     def read(self) -> str | None:
         return self.path.read_text(encoding="utf-8") if self.path.exists() else None
 
     def write(self, text: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temp.write_text(text, encoding="utf-8")
-        os.replace(temp, self.path)
+        if self.private:
+            private_folder(self.path.parent)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        fd = create_exclusive(temp, 0o600 if self.private else 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, self.path)  # replaces a link at that name, never its target
 
     def update(self, change: Callable[[str | None], str]) -> None:
         """Read, change and write the file while no other process updates it."""
@@ -69,7 +97,9 @@ class LocalFile:
         # Producers running at once each rewrite the whole file: without the lock, the
         # last one would drop what the others recorded.
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(f".{self.path.name}.lock"), "a") as handle:
+        lock = self.path.with_name(f".{self.path.name}.lock")
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW
+        with os.fdopen(os.open(lock, flags, 0o600 if self.private else 0o644)) as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

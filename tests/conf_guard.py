@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import functools
 
+from streaming.read.spark_sql import READER_CONFS
 from streaming.runtime.session import SERVERLESS_SETTABLE_CONFS
+
+# The session that answers `query` locally turns these off; it is never a Databricks one
+# (streaming.read.spark_sql.reader_session).
+ALLOWED = SERVERLESS_SETTABLE_CONFS | set(READER_CONFS)
 
 MARK = "not settable on Databricks serverless"
 
@@ -21,7 +26,7 @@ class ForbiddenConf(AssertionError):
 def _guarded(method):
     @functools.wraps(method)
     def check(self, key, *args, **kwargs):
-        if key not in SERVERLESS_SETTABLE_CONFS:
+        if key not in ALLOWED:
             raise ForbiddenConf(f"session conf {key!r} is {MARK}")
         return method(self, key, *args, **kwargs)
 

@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="run on this Databricks SQL Warehouse (host and token from the usual "
         "databricks-sdk configuration); --catalog and --schema give bare names; "
-        "takes no --root or --engine",
+        "takes no --root or --engine. The read-only check runs first, but the boundary "
+        "that holds there is the warehouse's grants to whoever the SDK signs in as",
     )
 
 
@@ -74,8 +75,8 @@ def statement_of(args: argparse.Namespace) -> str:
 def answer(args: argparse.Namespace, statement: str) -> tuple[list[str], list]:
     """Columns and rows from the engine the arguments name: every engine, one shape.
 
-    Each engine refuses a statement that could write (``check_statement``) before it
-    reads anything, with the same one line.
+    Each engine refuses a statement that is not a read of the pipeline's tables
+    (``check_statement``) before it reads anything, with the same one line.
     """
     if args.warehouse:
         return _on_warehouse(args, statement)
@@ -90,10 +91,10 @@ def answer(args: argparse.Namespace, statement: str) -> tuple[list[str], list]:
 
         reply = ask(record, "/sql", {"statement": statement})
         return reply["columns"], reply["rows"]
-    from streaming.read.read_only import check_statement
+    from streaming.read.read_only import check_statement, table_names
     from streaming.read.spark_sql import answer_sql
 
-    check_statement(statement)  # before Spark starts: a refusal costs no JVM
+    check_statement(statement, table_names(config))  # before Spark starts: no JVM to refuse
     return answer_sql(access.spark(config), config, statement)
 
 

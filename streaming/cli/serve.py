@@ -8,15 +8,17 @@ from pathlib import Path
 from checkpoints_config import Trigger
 from streaming.cli import access
 from streaming.cli.options import add_maintain_every, config_of, root_only, say
+from streaming.read.answer_limits import AnswerLimits
 
 NAME = "serve"
 HELP = "the local always-on lakehouse: streams, SQL and status in one process"
 DESCRIPTION = (
     "Run the three streams continuously in one long-running process that also answers "
     "`query`, `status` and `report` from other terminals (no JVM of their own) and hosts "
-    "Spark Connect, all on loopback. New landed files (e.g. from `produce`) reach gold by "
-    "themselves. Ctrl-C or SIGTERM stops it cleanly. While it runs, `run` and `reset` on "
-    "the same root refuse."
+    "Spark Connect, all on loopback and for your user only: a secret made at each start, "
+    "kept in <root>/state/serve.json (readable by you alone), is required by both. New "
+    "landed files (e.g. from `produce`) reach gold by themselves. Ctrl-C or SIGTERM stops "
+    "it cleanly. While it runs, `run` and `reset` on the same root refuse."
 )
 OPTIONS = root_only
 
@@ -25,11 +27,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--interval", default="1s", help="micro-batch interval of the streams (default 1s)"
     )
+    parser.add_argument(
+        "--statement-timeout",
+        type=positive_seconds,
+        default=AnswerLimits.statement_seconds,
+        metavar="SECONDS",
+        help="a query running longer is cancelled, the streams go on (default %(default)g)",
+    )
     add_maintain_every(parser)
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return seconds
 
 
 def execute(args: argparse.Namespace) -> int:
     from streaming.runtime.serve import serve
 
     config = config_of(args).with_trigger(Trigger("continuous", args.interval))
-    return serve(config, access.log_dir(config) or Path(config.state_path), say)
+    limits = AnswerLimits(statement_seconds=args.statement_timeout)
+    return serve(config, access.log_dir(config) or Path(config.state_path), say, limits)

@@ -95,7 +95,8 @@ def show(status: dict, fmt: str) -> None:
     if serving:
         print(
             f"serving since {serving['started_at']} (pid {serving['pid']}, every "
-            f"{serving['interval']}; Spark Connect at {serving['connect_url']})\n"
+            f"{serving['interval']}; Spark Connect at {serving['connect_url']}, the token "
+            "in serve.json)\n"
         )
         streams.insert(3, "last_batch_rows")
     sections = [

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from checkpoints_config import PipelineConfig
+from producers.ledger import private_folder
 from streaming.errors import LakehouseError
 
 
@@ -24,8 +25,12 @@ def pipeline_lock(config: PipelineConfig, what: str = "run") -> Iterator[None]:
         return
     path = Path(config.state_path) / "pipeline.lock"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        private_folder(path.parent)
+        # The user's alone: another user could hold a shared lock on it and keep the
+        # pipeline "busy", or read who holds it.
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        if os.fstat(fd).st_uid == os.getuid():
+            os.fchmod(fd, 0o600)  # a lock made before it was private
     except OSError as exc:
         raise LakehouseError(f"cannot write under {path.parent}: {exc.strerror or exc}") from None
     try:

@@ -101,7 +101,11 @@ def _reset(spark: SparkSession, config: PipelineConfig, stream: str) -> list[str
 
 def _pending_file(config: PipelineConfig) -> LocalFile | None:
     """The record of a reset in flight (replaced atomically: whole or absent)."""
-    return LocalFile(Path(config.state_path) / "reset-pending.json") if config.state_path else None
+    return (
+        LocalFile(Path(config.state_path) / "reset-pending.json", private=True)
+        if config.state_path
+        else None
+    )
 
 
 def _write_pending(config: PipelineConfig, stream: str) -> None:

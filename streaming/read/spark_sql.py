@@ -1,8 +1,14 @@
-"""SQL over the pipeline's tables with Spark: the tables under their bare names."""
+"""SQL over the pipeline's tables with Spark: the tables under their bare names.
+
+A local classic session answers in a session of its own (``reader_session``) with the
+engine's own switches that run more than a read turned off; the statement is checked
+twice before it runs, by ``read_only`` and by Spark's own parser (``spark_parse``).
+"""
 
 from __future__ import annotations
 
 import re
+import weakref
 
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, Row, SparkSession
@@ -10,7 +16,29 @@ from pyspark.sql import DataFrame, Row, SparkSession
 from checkpoints_config import PipelineConfig
 from streaming.errors import query_failed
 from streaming.pipeline.tables import table_exists
-from streaming.read.read_only import check_statement
+from streaming.read.read_only import check_statement, table_names
+from streaming.read.spark_parse import check_spark_parse
+
+# Switched off where queries are answered: ``${…}`` substitution before parsing, and SQL on
+# any path (``text.`/etc/passwd```). The pipeline's own sessions need the second: they
+# name a local table as ``delta.`<path>```.
+READER_CONFS = {"spark.sql.variable.substitute": "false", "spark.sql.runSQLOnFiles": "false"}
+# One reader per session: a process that queries twice registers its views once.
+_READERS: weakref.WeakKeyDictionary[SparkSession, SparkSession] = weakref.WeakKeyDictionary()
+
+
+def reader_session(spark: SparkSession, config: PipelineConfig) -> SparkSession:
+    """The session that answers queries: for a local root on classic Spark, a new session
+    (its own views and confs) with ``READER_CONFS``; otherwise ``spark`` itself (a Spark
+    Connect or Databricks session keeps its confs: serverless refuses these)."""
+    if config.on_unity_catalog or getattr(spark, "_jsparkSession", None) is None:
+        return spark
+    reader = _READERS.get(spark)
+    if reader is None:
+        reader = _READERS[spark] = spark.newSession()
+        for key, value in READER_CONFS.items():
+            reader.conf.set(key, value)
+    return reader
 
 
 def register_tables(
@@ -40,13 +68,18 @@ def register_tables(
 
 
 def run_sql(spark: SparkSession, config: PipelineConfig, statement: str) -> DataFrame:
-    """Run ``statement`` with the tables registered under their bare names.
+    """Run ``statement`` with the tables registered under their bare names, on
+    ``reader_session(spark)``.
 
     Raises:
-        ConfigError: the statement is empty or could write (``check_statement``).
+        ConfigError: the statement is empty or is not a read of the pipeline's tables
+            (``check_statement``, then ``check_spark_parse``).
         LakehouseError: Spark rejects it (message in one line).
     """
-    check_statement(statement)
+    tables = table_names(config)
+    check_statement(statement, tables)
+    spark = reader_session(spark, config)
+    check_spark_parse(spark, statement, tables)
     available = register_tables(spark, config, statement)
     try:
         return spark.sql(statement)

@@ -55,7 +55,7 @@ class LastUpkeep:
 def _record(config: PipelineConfig) -> LocalFile | None:
     if config.on_unity_catalog or not config.state_path:
         return None  # Databricks: the tables' history shows predictive optimization's
-    return LocalFile(Path(config.state_path) / "last-maintenance.json")
+    return LocalFile(Path(config.state_path) / "last-maintenance.json", private=True)
 
 
 def remember_upkeep(config: PipelineConfig, freed_bytes: int, tables: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from checkpoints_config.model import TableNames
 from streaming.errors import LakehouseError
 from streaming.read.read_only import check_statement
 
@@ -41,10 +42,14 @@ def run_on_warehouse(
     ``catalog`` and ``schema`` let the statement use bare table names.
 
     Raises:
-        ConfigError: the statement is empty or could write (``check_statement``).
+        ConfigError: the statement is empty or is not a read of the pipeline's tables
+            (``check_statement``).
         LakehouseError: the statement failed, was canceled, or did not finish in time.
+
+    The check refuses mistakes; the boundary that holds against a determined reader is the
+    warehouse's own: the grants of whoever the SDK authenticates as (docs/databricks.md).
     """
-    check_statement(statement)
+    check_statement(statement, [name for _, name in TableNames().items()])
     from databricks.sdk.service.sql import (
         Disposition,
         ExecuteStatementRequestOnWaitTimeout,

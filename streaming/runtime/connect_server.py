@@ -1,14 +1,19 @@
 """A local Spark Connect server with Delta, started from the installed pyspark.
 
 ``make spark-connect`` runs one in the foreground; the tests start one per session.
-Clients reach it with ``SPARK_REMOTE=sc://localhost:<port>`` and start no JVM of their
-own. It listens on loopback only, with the same confs as the in-process local session.
+Clients reach it with ``SPARK_REMOTE='sc://localhost:<port>/;token=<token>'`` and start no
+JVM of their own. It listens on loopback only, with the same confs as the in-process
+local session, and serves only clients that send its token: a secret made at each start
+and handed to the server in its environment (a command line is visible to every user).
+pyspark's client sends a token without TLS only to the host ``localhost``, so the URL
+names it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -31,6 +36,17 @@ from streaming.runtime.session import (
 DEFAULT_PORT = 15002
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 HOST = "127.0.0.1"
+TOKEN_ENV = "SPARK_CONNECT_AUTHENTICATE_TOKEN"
+
+
+def new_token() -> str:
+    """A fresh secret for a server's clients."""
+    return secrets.token_urlsafe(32)
+
+
+def connect_url(port: int, token: str) -> str:
+    """The URL a pyspark client takes for a server on loopback with ``token``."""
+    return f"sc://localhost:{port}/;token={token}"
 
 
 @dataclass
@@ -40,10 +56,11 @@ class ConnectServer:
     process: subprocess.Popen
     port: int
     log_file: Path
+    token: str
 
     @property
     def url(self) -> str:
-        return f"sc://localhost:{self.port}"
+        return connect_url(self.port, self.token)
 
     def stop(self, timeout: float = 30) -> None:
         """Stop the server (its streams stop with it) and wait for the process to end."""
@@ -78,10 +95,12 @@ def server_command(port: int, log_dir: Path) -> list[str]:
     return command
 
 
-def server_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The server's environment: ``env`` (ours by default); Python workers run this interpreter."""
+def server_env(token: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The server's environment: ``env`` (ours by default) and its clients' ``token``;
+    Python workers run this interpreter."""
     merged = dict(env if env is not None else os.environ)
     merged["PYSPARK_PYTHON"] = sys.executable
+    merged[TOKEN_ENV] = token
     merged.pop(REMOTE_ENV, None)  # the server itself is local Spark
     return merged
 
@@ -118,6 +137,7 @@ def start_server(
         LakehouseError: the port is taken, or the server did not start (with its log).
     """
     port = port or free_port()
+    token = new_token()
     if _answers(port):
         raise LakehouseError(f"port {port} is already in use")
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -129,10 +149,10 @@ def start_server(
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=server_env(env),
+                env=server_env(token, env),
                 start_new_session=True,  # Ctrl-C in a terminal reaches us, we stop it
             )
-        server = ConnectServer(process, port, log_file)
+        server = ConnectServer(process, port, log_file, token)
         deadline = time.monotonic() + timeout
         while process.poll() is None and time.monotonic() < deadline:
             if _answers(port):
@@ -161,8 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     except LakehouseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"Spark Connect with Delta at {server.url}; log {server.log_file}", file=sys.stderr)
-    print(f"  use it: export {REMOTE_ENV}={server.url}", file=sys.stderr)
+    print(
+        f"Spark Connect with Delta on localhost:{server.port}; log {server.log_file}",
+        file=sys.stderr,
+    )
+    print(
+        f"  use it (the token is this start's): export {REMOTE_ENV}='{server.url}'", file=sys.stderr
+    )
     try:
         return server.process.wait()
     except KeyboardInterrupt:

@@ -1,11 +1,12 @@
 """``omdb-lakehouse serve``: the local always-on lakehouse.
 
 One process, one JVM: the three streams run continuously on a local session that also
-hosts Spark Connect (any Connect client may attach) and answers the CLI's light client
-over HTTP on loopback: ``query`` and ``report`` send SQL, ``status`` asks what the
-streams are doing, and none of them starts a JVM. Where it listens is recorded in
-``<root>/state/serve.json`` until it stops (Ctrl-C or SIGTERM: the streams stop
-cleanly, the record is removed).
+hosts Spark Connect and answers the CLI's light client over HTTP on loopback: ``query``
+and ``report`` send SQL, ``status`` asks what the streams are doing, and none of them
+starts a JVM. Both answer only their user: a secret made at each start is required by
+the HTTP endpoint (``guarded_http``) and by Spark Connect (its pre-shared token). Where
+it listens, and the secret, are recorded in ``<root>/state/serve.json`` (``0600``) until
+it stops (Ctrl-C or SIGTERM: the streams stop cleanly, the record is removed).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import json
 import os
 import signal
 import threading
-from collections import OrderedDict
+import urllib.parse
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +36,20 @@ from streaming.errors import LakehouseError, first_line, query_failed
 from streaming.pipeline.checkpoints import delta_rs_reads, local_table_version
 from streaming.pipeline.lock import pipeline_lock
 from streaming.pipeline.runner import keep_running
+from streaming.read.answer_limits import AnswerLimits
 from streaming.read.output import plain
 from streaming.read.progress import ProgressListener
-from streaming.read.read_only import check_statement
-from streaming.read.serve_client import ServeRecord, find_serve, record_path
-from streaming.read.spark_sql import register_tables
+from streaming.read.read_only import check_statement, table_names, varies
+from streaming.read.result_cache import ResultCache
+from streaming.read.serve_client import ServeRecord, find_serve, proof, record_path
+from streaming.read.spark_parse import check_spark_parse
+from streaming.read.spark_sql import reader_session, register_tables
 from streaming.read.status import collect_status, collect_status_local, utc_text
-from streaming.runtime.connect_server import HOST, free_port
-from streaming.runtime.session import start_local
+from streaming.runtime.connect_server import HOST, TOKEN_ENV, connect_url, free_port, new_token
+from streaming.runtime.guarded_http import GuardedHandler, Limits, Refused, handler_class
+from streaming.runtime.session import redact_token, start_local
 
 CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
-RESULTS_KEPT = 64  # answers remembered per (statement, table versions)
 SQL_POOL = "sql"  # the endpoint's jobs: a fair-scheduler pool apart from the streams'
 
 Say = Callable[[str], None]
@@ -86,7 +91,9 @@ class LiveStreams(ProgressListener):
                 stream["last_batch_rows"] = self._last.get(stream["name"])
                 stream["rows_since_start"] = self._rows.get(stream["name"], 0)
         caught_up = all(s["lag"].startswith("0 ") for s in status["streams"])
-        return {"serving": asdict(record), **status, "freshness": self._freshness(caught_up)}
+        serving = asdict(record) | {"connect_url": redact_token(record.connect_url)}
+        serving.pop("token")  # an answer may be pasted anywhere; the record keeps the secret
+        return {"serving": serving, **status, "freshness": self._freshness(caught_up)}
 
     def _freshness(self, caught_up: bool) -> dict[str, Any]:
         """Newest landed file's time → gold's last update."""
@@ -119,19 +126,32 @@ def _last_commit_time(path: str) -> float | None:
 
 
 class SqlEndpoint:
-    """Answers the CLI on the serving session: SQL (read-only) and status, as JSON."""
+    """Answers the CLI on the serving session, for its user only (``guarded_http``):
+    SQL (read-only, within a deadline and a size) and status, as JSON."""
 
-    def __init__(self, spark: SparkSession, config: PipelineConfig, live: LiveStreams) -> None:
-        self.spark = spark.newSession()  # its own temporary views, apart from the streams'
+    def __init__(
+        self,
+        spark: SparkSession,
+        config: PipelineConfig,
+        live: LiveStreams,
+        token: str,
+        limits: AnswerLimits | None = None,
+    ) -> None:
         self.config = config
+        self.spark = reader_session(spark, config)  # its own views, switches off
         self.live = live
+        self.token = token
+        self.limits = limits or AnswerLimits()
         self.record: ServeRecord | None = None
         self._sql_lock = threading.Lock()
         self._registered: tuple[bool, ...] = ()
-        self._results: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self._results = ResultCache(self.limits.cache_bytes)
         self.answered = self.from_cache = 0
-        self.server = ThreadingHTTPServer((HOST, 0), self._handler())
+        self.server = ThreadingHTTPServer((HOST, 0), GuardedHandler)
         self.server.daemon_threads = True
+        self.server.RequestHandlerClass = handler_class(
+            self._routes(), token, self.server.server_address[1], Limits()
+        )
 
     @property
     def url(self) -> str:
@@ -145,94 +165,140 @@ class SqlEndpoint:
         self.server.server_close()
 
     def sql(self, statement: str) -> dict[str, Any]:
-        """The statement's columns and rows; the same statement over the same table
-        versions is answered from memory, as a SQL warehouse's result cache does."""
-        check_statement(statement)
+        """The statement's columns and rows; the same deterministic statement over the
+        same table versions is answered from memory, as a SQL warehouse's result cache does.
+
+        Raises:
+            ConfigError: not a read of the pipeline's tables, or an answer over the limits.
+            LakehouseError: Spark refused it, or it ran past the deadline (cancelled).
+        """
+        tables = table_names(self.config)
+        check_statement(statement, tables)
         versions = tuple(local_table_version(ref.path) for ref in self.config.all_tables())
         key = (statement, versions)
         with self._sql_lock:  # one statement at a time: the views are shared
             self.answered += 1
-            if key in self._results:
-                self._results.move_to_end(key)
+            cached = self._results.get(key)
+            if cached is not None:
                 self.from_cache += 1
-                return self._results[key]
+                return cached
+            check_spark_parse(self.spark, statement, tables)
             existing = tuple(v is not None for v in versions)
             if existing != self._registered:
                 # A view over a Delta folder reads the newest version at every query:
                 # registering again is needed only when a table appears.
                 register_tables(self.spark, self.config)
                 self._registered = existing
-            self.spark.sparkContext.setLocalProperty("spark.scheduler.pool", SQL_POOL)
-            try:
-                df = self.spark.sql(statement)
-                rows = df.collect()
-            except PySparkException as exc:
-                raise query_failed(exc, tables_exist=any(existing)) from exc
-            except Exception as exc:  # errors that show only when the query runs
-                raise query_failed(exc) from exc
-            answer = {"columns": df.columns, "rows": [[plain(v) for v in row] for row in rows]}
-            if versions == tuple(
+            answer = self._answer(statement, tables_exist=any(existing))
+            if not varies(statement) and versions == tuple(
                 local_table_version(ref.path) for ref in self.config.all_tables()
             ):  # no commit landed while it ran: the answer belongs to these versions
-                self._results[key] = answer
-                while len(self._results) > RESULTS_KEPT:
-                    self._results.popitem(last=False)
+                self._results.put(key, answer)
             return answer
+
+    def _answer(self, statement: str, *, tables_exist: bool) -> dict[str, Any]:
+        """Run the statement in a job group of its own, cancelled at the deadline."""
+        context = self.spark.sparkContext
+        group = f"serve-sql-{uuid.uuid4().hex}"
+        context.setLocalProperty("spark.scheduler.pool", SQL_POOL)
+        context.setJobGroup(group, "serve: a query", interruptOnCancel=True)
+        seconds = self.limits.statement_seconds
+        late = threading.Event()
+
+        def cancel() -> None:
+            late.set()
+            context.cancelJobGroup(group)
+
+        timer = threading.Timer(seconds, cancel)
+        timer.daemon = True
+        timer.start()
+        try:
+            df = self.spark.sql(statement)
+            rows = df.limit(self.limits.max_rows + 1).collect()
+        except Exception as exc:
+            if late.is_set():
+                raise LakehouseError(
+                    f"the statement ran past its {seconds:g} s deadline and was cancelled "
+                    "(the streams go on); serve --statement-timeout sets it"
+                ) from None
+            if isinstance(exc, PySparkException):
+                raise query_failed(exc, tables_exist=tables_exist) from exc
+            raise query_failed(exc) from exc  # errors that show only when the query runs
+        finally:
+            timer.cancel()
+            context.setLocalProperty("spark.jobGroup.id", None)
+        if len(rows) > self.limits.max_rows:
+            raise ConfigError(
+                f"the answer has more than {self.limits.max_rows:,} rows: add a LIMIT or "
+                "aggregate (serve answers at most that many)"
+            )
+        answer = {"columns": df.columns, "rows": [[plain(v) for v in row] for row in rows]}
+        size = len(json.dumps(answer, ensure_ascii=False).encode())
+        if size > self.limits.max_bytes:
+            raise ConfigError(
+                f"the answer is {size / 2**20:.1f} MiB, over serve's "
+                f"{self.limits.max_bytes / 2**20:.0f} MiB: select fewer columns or rows"
+            )
+        return answer
 
     def status(self) -> dict[str, Any]:
         sql = {"answered": self.answered, "from_cache": self.from_cache}
         return {**self.live.status(self.record, self.spark), "sql": sql}
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _routes(self) -> type[GuardedHandler]:
         endpoint = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Routes(GuardedHandler):
             def do_GET(self) -> None:
-                if self.path == "/ping":
-                    self._answer({"pid": os.getpid()})
-                elif self.path == "/status" and endpoint.record is not None:
+                path, _, query = self.path.partition("?")
+                if path == "/ping":
+                    # Unauthenticated: the client checks the proof before it sends the secret.
+                    nonce = urllib.parse.parse_qs(query).get("nonce", [""])[0][:128]
+                    self.answer({"pid": os.getpid(), "proof": proof(endpoint.token, nonce)})
+                elif self.handed_token():
+                    return
+                elif not self.authorized():
+                    self.answer({"error": "refused: no valid token"}, HTTPStatus.UNAUTHORIZED)
+                elif path == "/status" and endpoint.record is not None:
                     self._run(endpoint.status)
                 else:
-                    self._answer({"error": f"no route {self.path}"}, HTTPStatus.NOT_FOUND)
+                    self.answer({"error": f"no route {path}"}, HTTPStatus.NOT_FOUND)
 
             def do_POST(self) -> None:
+                if not self.authorized():
+                    self.answer({"error": "refused: no valid token"}, HTTPStatus.UNAUTHORIZED)
+                    return
                 if self.path != "/sql":
-                    self._answer({"error": f"no route {self.path}"}, HTTPStatus.NOT_FOUND)
+                    self.answer({"error": f"no route {self.path}"}, HTTPStatus.NOT_FOUND)
                     return
                 try:
-                    length = int(self.headers.get("Content-Length") or 0)
-                    statement = json.loads(self.rfile.read(length))["statement"]
-                except (ValueError, KeyError, TypeError):
-                    self._answer({"error": 'expected {"statement": ...}', "kind": "config"}, 400)
+                    body = self.json_body()
+                except Refused as exc:
+                    self.answer({"error": str(exc), "kind": "config"}, exc.status)
+                    return
+                statement = body.get("statement") if isinstance(body, dict) else None
+                if not isinstance(statement, str):
+                    self.answer({"error": 'expected {"statement": ...}', "kind": "config"}, 400)
                     return
                 self._run(lambda: endpoint.sql(statement))
 
             def _run(self, work: Callable[[], dict[str, Any]]) -> None:
                 try:
-                    self._answer(work())
+                    self.answer(work())
                 except ConfigError as exc:
-                    self._answer({"error": str(exc), "kind": "config"}, HTTPStatus.BAD_REQUEST)
+                    self.answer({"error": str(exc), "kind": "config"}, HTTPStatus.BAD_REQUEST)
                 except LakehouseError as exc:
-                    self._answer({"error": str(exc)}, HTTPStatus.UNPROCESSABLE_ENTITY)
+                    self.answer({"error": str(exc)}, HTTPStatus.UNPROCESSABLE_ENTITY)
                 except Exception as exc:  # the server keeps serving; the client gets one line
                     message = f"{type(exc).__name__}: {first_line(exc)}"
-                    self._answer({"error": message}, HTTPStatus.INTERNAL_SERVER_ERROR)
+                    self.answer({"error": message}, HTTPStatus.INTERNAL_SERVER_ERROR)
 
-            def _answer(self, body: dict[str, Any], status: int = HTTPStatus.OK) -> None:
-                data = json.dumps(body, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # the terminal shows the streams, not every request
-
-        return Handler
+        return Routes
 
 
-def serve(config: PipelineConfig, log_dir: Path, say: Say) -> int:
+def serve(
+    config: PipelineConfig, log_dir: Path, say: Say, limits: AnswerLimits | None = None
+) -> int:
     """Serve the root until SIGINT or SIGTERM; returns the exit code.
 
     Raises:
@@ -254,6 +320,10 @@ def serve(config: PipelineConfig, log_dir: Path, say: Say) -> int:
     Path(config.landing_path).mkdir(parents=True, exist_ok=True)  # files may come later
     with pipeline_lock(config, "serve"):
         connect_port = free_port()
+        # One secret per start: the HTTP endpoint's bearer token and Spark Connect's
+        # pre-shared token, which the JVM reads from its environment (not its command line).
+        token = new_token()
+        os.environ[TOKEN_ENV] = token
         spark = start_local(
             "omdb-lakehouse-serve",
             log_dir,
@@ -268,22 +338,24 @@ def serve(config: PipelineConfig, log_dir: Path, say: Say) -> int:
         try:
             live = LiveStreams(config)
             spark.streams.addListener(live)
-            endpoint = SqlEndpoint(spark, config, live)
+            endpoint = SqlEndpoint(spark, config, live, token, limits)
             endpoint.start()
             interval = config.bronze.trigger.interval
             record = ServeRecord(
                 pid=os.getpid(),
                 sql_url=endpoint.url,
-                connect_url=f"sc://{HOST}:{connect_port}",
+                connect_url=connect_url(connect_port, token),
                 started_at=_utc(dt.datetime.now(dt.timezone.utc).timestamp()) or "",
                 interval=interval,
+                token=token,
             )
 
             def started(queries: dict[str, StreamingQuery]) -> None:
                 endpoint.record = record
                 record.save(path)
                 say(f"serving {Path(config.state_path).parent} every {interval}; Ctrl-C stops")
-                say(f"  query, status and report use it; Spark Connect at {record.connect_url}")
+                say(f"  query, status and report use it (its secret is in {path}, yours alone)")
+                say(f"  Spark Connect: SPARK_REMOTE='{record.connect_url}'")
 
             try:
                 keep_running(

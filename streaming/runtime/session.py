@@ -73,6 +73,13 @@ LOCAL_CONF: Mapping[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.streaming.numRecentProgressUpdates": "100",
+    # No statement is ever rewritten by ${…} before it is parsed (the pipeline uses none).
+    "spark.sql.variable.substitute": "false",
+}
+
+LOOPBACK_DRIVER: Mapping[str, str] = {
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.driver.host": "127.0.0.1",
 }
 
 # A process that runs a few small batches and exits (``run`` available-now, ``query``,
@@ -136,9 +143,25 @@ def get_spark(
         return active
     return start_local(
         app_name,
-        log_dir or Path(tempfile.gettempdir()) / "omdb-lakehouse",
+        log_dir or user_log_dir(),
         short_lived=short_lived,
     )
+
+
+def user_log_dir() -> Path:
+    """A log folder for a root the user cannot write: this user's own, under the temp folder.
+
+    Never a shared fixed name: another user could make it first and plant a link in it.
+    A name taken by someone else (not ours, a link, or open to others) is passed over for a
+    new private folder.
+    """
+    folder = Path(tempfile.gettempdir()) / f"omdb-lakehouse-{os.getuid()}"
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    info = folder.lstat()
+    if folder.is_symlink() or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return Path(tempfile.mkdtemp(prefix="omdb-lakehouse-"))
+    return folder
 
 
 def check_spark_floor(version: str) -> None:
@@ -161,20 +184,32 @@ def check_spark_floor(version: str) -> None:
 
 def connect(url: str) -> SparkSession:
     """A session on the Spark Connect server at ``url`` (``sc://host:port``)."""
-    parsed = urllib.parse.urlparse(url.split(";", 1)[0])
+    shown = url.split(";", 1)[0]  # a token in the parameters is never printed
+    parsed = urllib.parse.urlparse(shown)
     if parsed.scheme != "sc" or not parsed.hostname:
-        raise LakehouseError(f"{REMOTE_ENV} must look like sc://host:port, got {url!r}")
+        raise LakehouseError(f"{REMOTE_ENV} must look like sc://host:port, got {shown!r}")
     # pyspark's client retries an unreachable server for minutes: ask the port first.
     try:
         socket.create_connection((parsed.hostname, parsed.port or 15002), timeout=5).close()
         spark = SparkSession.builder.remote(url).getOrCreate()
         spark.sql("SELECT 1").collect()  # the session is lazy: make sure someone answers
     except Exception as exc:
+        if "UNAUTHENTICATED" in str(exc):
+            raise LakehouseError(
+                f"the Spark Connect server at {shown} ({REMOTE_ENV}) refused this client: "
+                "give its token as sc://host:port/;token=<token> "
+                "(serve and make spark-connect print it)"
+            ) from None
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else first_line(exc)
         raise LakehouseError(
-            f"no Spark Connect server answers at {url} ({REMOTE_ENV}): {reason}"
+            f"no Spark Connect server answers at {shown} ({REMOTE_ENV}): {redact_token(reason)}"
         ) from None
     return spark
+
+
+def redact_token(text: str) -> str:
+    """``text`` without the value of any ``token=`` in it."""
+    return re.sub(r"(token=)[^;\s'\"]+", r"\1***", text)
 
 
 def local_confs(log_dir: Path, *, short_lived: bool = False) -> dict[str, str]:
@@ -197,8 +232,12 @@ def local_confs(log_dir: Path, *, short_lived: bool = False) -> dict[str, str]:
     extra = extra_confs()
     # JVM options given in $OMDB_SPARK_CONF come after ours: the log settings stay.
     java_opts = " ".join(filter(None, [java_opts, extra.pop(JAVA_OPTIONS, "")]))
+    master = os.environ.get("OMDB_SPARK_MASTER", "local[*]")
     return {
-        "spark.master": os.environ.get("OMDB_SPARK_MASTER", "local[*]"),
+        "spark.master": master,
+        # A local master's driver RPC and block manager listen on loopback, not on the
+        # machine's network address (Spark's default).
+        **(LOOPBACK_DRIVER if master.startswith("local") else {}),
         **jars,
         "spark.driver.memory": os.environ.get("OMDB_SPARK_DRIVER_MEMORY", "2g"),
         JAVA_OPTIONS: java_opts,

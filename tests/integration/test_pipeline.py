@@ -10,7 +10,7 @@ from streaming.pipeline.checkpoints import landing_seen
 from streaming.pipeline.layers import layer
 from streaming.pipeline.runner import caught_up, run_available_now
 from streaming.pipeline.tables import read_table
-from streaming.read.spark_sql import answer_sql
+from streaming.read.spark_sql import answer_sql, reader_session
 from tests.invariants import assert_invariants, files_per_commit, gold_counts, table_versions
 from tests.pages import Landing, item
 
@@ -80,18 +80,19 @@ def test_dq_metrics_count_every_rule_per_batch(any_spark, ran):
 
 
 def test_a_query_loads_only_the_tables_it_names(any_spark, ran):
+    reader = reader_session(any_spark, ran)  # where queries are answered
     names = [ref.name for ref in ran.all_tables()]
     for name in names:
-        any_spark.catalog.dropTempView(name)
+        reader.catalog.dropTempView(name)
     gold = ran.table("gold").name
 
     columns, rows = answer_sql(any_spark, ran, f"SELECT sum(total_releases) AS n FROM {gold}")
 
     assert (columns, rows[0]["n"]) == (["n"], 5)
-    assert [n for n in names if any_spark.catalog.tableExists(n)] == [gold]
+    assert [n for n in names if reader.catalog.tableExists(n)] == [gold]
     # Naming none (SHOW TABLES): every table, as before.
     answer_sql(any_spark, ran, "SHOW TABLES")
-    assert all(any_spark.catalog.tableExists(n) for n in names)
+    assert all(reader.catalog.tableExists(n) for n in names)
 
 
 def test_second_run_with_nothing_new_changes_no_table(any_spark, ran):

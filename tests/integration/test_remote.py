@@ -68,3 +68,17 @@ def test_an_unreachable_spark_remote_is_one_clear_line(tmp_path):
         result.stderr.strip().splitlines() == [result.stderr.strip().splitlines()[0]]
         and "no Spark Connect server answers at sc://127.0.0.1:9" in result.stderr
     )
+
+
+def test_a_spark_remote_without_the_server_s_token_is_refused_in_one_line(connect_server, tmp_path):
+    bare = connect_server.url.split("/;")[0]  # sc://localhost:<port>, no token
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_CONNECT_AUTHENTICATE_TOKEN"}
+    for url in (bare, f"{bare}/;token=guess"):
+        command = cli("query", "SELECT 1 AS x", "--root", str(tmp_path))
+        result = subprocess.run(
+            command, env=env | {"SPARK_REMOTE": url}, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "refused this client" in lines[0], result.stderr
+        assert "guess" not in result.stderr  # a token is never printed

@@ -7,13 +7,16 @@ client started no JVM of its own.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from checkpoints_config import local
@@ -27,6 +30,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 START_SECONDS = 240  # a JVM start and the first batches, on a busy 2-core machine
 GOLD_SECONDS = 240
+STATEMENT_SECONDS = 5
 
 
 def _cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -48,6 +52,10 @@ def _descendants(pid: int) -> set[int]:
         found |= kids
         todo += kids
     return found
+
+
+def _port(url: str) -> int:
+    return int(url.split(":")[2].split("/")[0])
 
 
 class Served:
@@ -74,15 +82,16 @@ def served(tmp_path_factory) -> Served:
     stale = ServeRecord(
         pid=_dead_pid(),
         sql_url=f"http://127.0.0.1:{free_port()}",
-        connect_url=f"sc://127.0.0.1:{free_port()}",
+        connect_url=f"sc://localhost:{free_port()}/;token=old",
         started_at="2026-01-01 00:00:00 UTC",
         interval="1 seconds",
+        token="old",
     )
     stale.save(record_path(config))
     log = root.parent / f"{root.name}-serve.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
-            cli("serve", "--root", str(root)),
+            cli("serve", "--root", str(root), "--statement-timeout", str(STATEMENT_SECONDS)),
             env=cli_env(),
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -113,7 +122,8 @@ def test_serve_ignores_a_stale_record_and_records_where_it_listens(served):
     record = ServeRecord.load(record_path(served.config))
     assert record.pid == served.process.pid
     assert record.sql_url.startswith("http://127.0.0.1:")
-    assert record.connect_url.startswith("sc://127.0.0.1:")
+    assert record.connect_url == f"sc://localhost:{_port(record.connect_url)}/;token={record.token}"
+    assert len(record.token) >= 40 and record.token != "old"
     assert answers(record)
 
 
@@ -202,6 +212,124 @@ def test_run_reset_and_a_second_serve_refuse_in_one_line(served, argv):
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and str(served.process.pid) in lines[0], done.stderr
+
+
+def _post(record: ServeRecord, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", _port(record.sql_url), timeout=60)
+    try:
+        connection.request("POST", "/sql", body, headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def test_only_the_user_holding_the_secret_is_answered(served):
+    record = ServeRecord.load(record_path(served.config))
+    statement = json.dumps({"statement": "SELECT 1 AS x"}).encode()
+    bearer = {"Authorization": f"Bearer {record.token}"}
+    json_body = {"Content-Type": "application/json"}
+    # What a web page can send: text/plain needs no preflight; its Host and Origin are its own.
+    page = {"Content-Type": "text/plain", "Host": "attacker.example", "Origin": "http://x.example"}
+    assert _post(record, statement, page)[0] == 403
+    assert _post(record, statement, json_body)[0] == 401  # no secret
+    assert _post(record, statement, json_body | {"Authorization": "Bearer guess"})[0] == 401
+    assert _post(record, statement, bearer | {"Content-Type": "text/plain"})[0] == 415
+    assert _post(record, statement, bearer | json_body | {"Origin": "http://x.example"})[0] == 403
+    assert _post(record, b"{" * 70_000, bearer | json_body)[0] == 413
+    assert _post(record, statement, bearer | json_body) == (200, {"columns": ["x"], "rows": [[1]]})
+
+
+def test_a_hostile_statement_sent_with_the_secret_is_still_only_a_read(served, tmp_path):
+    record = ServeRecord.load(record_path(served.config))
+    marker = tmp_path / "marker"
+    headers = {"Authorization": f"Bearer {record.token}", "Content-Type": "application/json"}
+    for statement in (
+        f"SELECT TRANSFORM(a) USING 'touch {marker}' AS (o STRING) FROM VALUES ('x') AS t(a)",
+        f"SELECT java_method('java.nio.file.Files', 'createFile', '{marker}')",
+        "SELECT reflect('java.lang.System', 'exit', 0)",
+        "SELECT '${env:OMDB_API_KEY}'",
+        "SELECT * FROM text.`/etc/passwd`",
+    ):
+        status, answer = _post(record, json.dumps({"statement": statement}).encode(), headers)
+        assert status == 400 and answer["error"].startswith("query"), answer
+    assert not marker.exists()
+    assert served.process.poll() is None  # System.exit did not reach it
+
+
+def test_a_statement_past_its_deadline_is_cancelled_and_the_streams_go_on(served):
+    record = ServeRecord.load(record_path(served.config))
+    headers = {"Authorization": f"Bearer {record.token}", "Content-Type": "application/json"}
+    endless = "SELECT count(*) AS n FROM range(100000000) a CROSS JOIN range(100000000) b"
+    started = time.monotonic()
+    status, answer = _post(record, json.dumps({"statement": endless}).encode(), headers)
+    took = time.monotonic() - started
+    assert status == 422 and "deadline" in answer["error"], answer
+    assert STATEMENT_SECONDS <= took < STATEMENT_SECONDS + 30
+    done = served.cli("status", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    status_now = json.loads(done.stdout)
+    assert [s["name"] for s in status_now["streams"]] == ["bronze", "silver", "gold"]
+    assert "error" not in json.dumps(status_now["streams"]).lower()
+    assert served.gold_total() >= 0  # and the next statement is answered
+
+
+def test_an_answer_over_the_row_limit_is_refused_and_a_varying_one_never_cached(served):
+    record = ServeRecord.load(record_path(served.config))
+    headers = {"Authorization": f"Bearer {record.token}", "Content-Type": "application/json"}
+
+    def ask(statement: str) -> tuple[int, dict]:
+        return _post(record, json.dumps({"statement": statement}).encode(), headers)
+
+    status, answer = ask("SELECT id FROM range(100001)")
+    assert status == 400 and "more than 100,000 rows" in answer["error"]
+    assert ask("SELECT id FROM range(100000)")[0] == 200
+    draws = {ask("SELECT rand() AS r")[1]["rows"][0][0] for _ in range(3)}
+    assert len(draws) == 3  # each asked anew, none from the cache
+
+
+def test_a_spark_connect_client_without_the_token_is_refused(served, tmp_path):
+    record = ServeRecord.load(record_path(served.config))
+    client = (
+        "import sys; from pyspark.sql import SparkSession; "
+        "s = SparkSession.builder.remote(sys.argv[1]).getOrCreate(); "
+        "print(s.sql('SELECT 40 + 2 AS n').first()[0])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_CONNECT_AUTHENTICATE_TOKEN"}
+    bare = f"sc://localhost:{_port(record.connect_url)}"
+    for url, served_ok in (
+        (bare, False),
+        (f"{bare}/;token=guess", False),
+        (record.connect_url, True),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", client, url],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if served_ok:
+            assert done.returncode == 0 and done.stdout.strip() == "42", done.stderr[-2000:]
+        else:
+            assert done.returncode != 0 and "UNAUTHENTICATED" in done.stderr, done.stderr[-2000:]
+
+
+def test_serve_listens_on_loopback_only_and_keeps_its_files_private(served):
+    processes = [psutil.Process(served.process.pid)]
+    processes += processes[0].children(recursive=True)
+    listening = [
+        c.laddr.ip
+        for p in processes
+        for c in p.net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN
+    ]
+    assert len(listening) >= 4  # HTTP, Spark Connect, the driver's RPC and block manager
+    assert all(ip in ("127.0.0.1", "::1", "::ffff:127.0.0.1") for ip in listening), listening
+    state = Path(served.config.state_path)
+    assert state.stat().st_mode & 0o777 == 0o700
+    for name in ("serve.json", "pipeline.lock"):
+        assert (state / name).stat().st_mode & 0o777 == 0o600
 
 
 def test_stopping_serve_leaves_no_process_and_no_record(served):

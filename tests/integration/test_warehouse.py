@@ -94,7 +94,7 @@ def test_a_failed_statement_is_one_clear_line(sdk_env, capsys):
             },
         }
     )
-    assert main(["query", "SELECT * FROM nope", "--warehouse", "wh-42"]) == 1
+    assert main(["query", "SELECT nope FROM omdb_releases_gold", "--warehouse", "wh-42"]) == 1
     err = capsys.readouterr().err
     assert err.strip() == "error: query failed on the warehouse: [TABLE_OR_VIEW_NOT_FOUND] nope"
 

@@ -1,12 +1,19 @@
-"""`query` is read-only on every engine: the statement is judged before any engine runs it."""
+"""`query` is read-only on every engine: the statement is judged before any engine runs it.
+
+The check fails closed: what it cannot parse is refused, and a read may name only the
+pipeline's tables. The hostile corpus below is what an attacker sends; each family is
+also spelled the other ways Spark accepts (case, comments, line breaks, quoting).
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from checkpoints_config import ConfigError
+from checkpoints_config import ConfigError, local
 from streaming.cli import main
-from streaming.read.read_only import check_statement
+from streaming.read.read_only import check_statement, table_names, varies
+
+TABLES = table_names(local("/unused"))
 
 READS = [
     "SELECT * FROM omdb_releases_gold",
@@ -18,11 +25,14 @@ READS = [
     "SELECT * FROM omdb_releases_gold VERSION AS OF 1",
     "DESCRIBE omdb_releases_gold",
     "DESCRIBE HISTORY omdb_releases_gold",
-    "DESCRIBE DETAIL omdb_releases_gold",  # Spark SQL the parser does not know
+    "DESCRIBE DETAIL omdb_releases_gold",  # Delta's; the parser does not know it
     "SHOW TABLES",
     "EXPLAIN SELECT 1",
     "EXPLAIN FORMATTED SELECT * FROM omdb_releases_gold",
     "SELECT 'DELETE FROM x' AS not_a_delete -- ; DROP TABLE x",
+    "SELECT * FROM range(3)",
+    "SELECT g.* FROM OMDB_RELEASES_GOLD AS g WHERE g.release_year IN "
+    "(SELECT release_year FROM omdb_releases_silver)",
 ]
 
 WRITES = [
@@ -44,34 +54,122 @@ WRITES = [
     ("RESTORE TABLE omdb_releases_gold TO VERSION AS OF 1", "RESTORE"),
     ("EXPLAIN ANALYZE SELECT 1", "EXPLAIN ANALYZE"),
     ("EXPLAIN DELETE FROM omdb_releases_gold", "DELETE"),
+    ("EXECUTE IMMEDIATE 'DROP TABLE omdb_releases_gold'", "EXECUTE"),
+]
+
+# (statement, what the refusal names): each ran on Spark before this check existed.
+HOSTILE = [
+    (
+        "SELECT TRANSFORM(a) USING 'id > /tmp/x; echo ok' AS (out STRING) "
+        "FROM VALUES ('x') AS t(a)",
+        "TRANSFORM",
+    ),
+    ("SELECT java_method('java.lang.System','getProperty','user.name')", "java_method"),
+    ("SELECT reflect('java.lang.System', 'exit', 0)", "reflect"),
+    ("SELECT try_reflect('java.lang.System', 'exit', 0)", "try_reflect"),
+    ("SELECT '${env:OMDB_API_KEY}'", "'\\$\\{'"),
+    ("SELECT '${system:user.name}'", "'\\$\\{'"),
+    ("SELECT * FROM text.`/etc/passwd`", "text./etc/passwd is not one"),
+    ("SELECT * FROM binaryFile.`/etc`", "binaryFile./etc is not one"),
+    ("SELECT * FROM delta.`/another/table`", "delta./another/table is not one"),
+    (
+        "FROM (SELECT 1 AS x) s -- ${system:line.separator}"
+        "INSERT OVERWRITE DIRECTORY '/tmp/d' USING csv SELECT *",
+        "'\\$\\{'",
+    ),
+    (
+        "WITH a AS (SELECT 1 AS x) -- ${system:line.separator}INSERT INTO t SELECT * FROM a",
+        "'\\$\\{'",
+    ),
+    ("EXPLAIN ANALYZE COPY (SELECT 1 AS \"x\\\") TO '/tmp/p.csv'", "cannot parse"),
+    ("SELECT * FROM read_files('/etc')", "table function read_files"),
+    ("SELECT * FROM some_other_table", "some_other_table is not one"),
+    ("SELECT * FROM default.omdb_releases_gold", "default.omdb_releases_gold is not one"),
+    ("DESCRIBE text.`/etc/passwd`", "text./etc/passwd is not one"),
+    ("DESCRIBE DETAIL other", "other is not one"),
+]
+
+# The same families spelled the other ways Spark reads them.
+SPELLINGS = [
+    ("SELECT ReFlEcT('java.lang.System', 'exit', 0)", "reflect"),
+    ("SELECT `reflect`('java.lang.System', 'exit', 0)", "reflect"),
+    ("SELECT /* a */ reflect /* b */ ('java.lang.System', 'exit', 0)", "reflect"),
+    ("SELECT\nreflect(\n'java.lang.System',\n'exit',\n0)", "reflect"),
+    ("SELECT 1 FROM omdb_releases_gold WHERE EXISTS (SELECT java_method('a', 'b'))", "java_method"),
+    ("SELECT (SELECT try_reflect('a', 'b')) AS x", "try_reflect"),
+    ("select transform(a) using 'cat' from values ('x') as t(a)", "TRANSFORM"),
+    ("SELECT 1 -- ${env:HOME}", "'\\$\\{'"),
+    ("SELECT 1 /* ${system:line.separator} */", "'\\$\\{'"),
+    ("SELECT * FROM `text`.`/etc/passwd`", "text./etc/passwd is not one"),
+    ("SELECT * FROM TEXT.`/etc/passwd`", "TEXT./etc/passwd is not one"),
+    ("SELECT * FROM (SELECT * FROM csv.`/etc/passwd`)", "csv./etc/passwd is not one"),
+    ("WITH t AS (SELECT * FROM json.`/tmp`) SELECT * FROM t", "json./tmp is not one"),
+    ("SELECT 1; SELECT reflect('a', 'b')", "one statement at a time"),
+    ("SELECT 1 /* /* nested */ ; DROP TABLE x; */", None),  # Spark nests comments: one read
 ]
 
 
 @pytest.mark.parametrize("statement", READS)
-def test_reads_pass(statement):
-    check_statement(statement)
+def test_reads_of_the_pipeline_s_tables_pass(statement):
+    check_statement(statement, TABLES)
 
 
 @pytest.mark.parametrize(("statement", "kind"), WRITES)
 def test_anything_that_could_write_is_refused_by_kind(statement, kind):
     with pytest.raises(ConfigError, match=f"read-only: {kind} is refused"):
-        check_statement(statement)
+        check_statement(statement, TABLES)
+
+
+@pytest.mark.parametrize(("statement", "named"), HOSTILE + SPELLINGS)
+def test_what_reaches_past_the_tables_is_refused_in_one_line(statement, named):
+    if named is None:
+        check_statement(statement, TABLES)
+        return
+    with pytest.raises(ConfigError, match=named) as refused:
+        check_statement(statement, TABLES)
+    assert "\n" not in str(refused.value)
+
+
+def test_a_statement_the_checker_cannot_parse_is_refused_not_guessed():
+    with pytest.raises(ConfigError, match="cannot parse"):
+        check_statement("SELECT (((1", TABLES)
+    with pytest.raises(ConfigError, match="cannot parse"):
+        check_statement("WITH a AS (SELECT 1) SELEC x FROM a", TABLES)
 
 
 def test_one_statement_at_a_time():
     with pytest.raises(ConfigError, match="one statement at a time, got 2"):
-        check_statement("SELECT 1; DELETE FROM omdb_releases_gold")
+        check_statement("SELECT 1; DELETE FROM omdb_releases_gold", TABLES)
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        ("SELECT count(*) FROM omdb_releases_gold", False),
+        ("SELECT now()", True),
+        ("SELECT current_timestamp", True),
+        ("SELECT rand() AS r", True),
+        ("SELECT uuid()", True),
+        ("SELECT * FROM omdb_releases_gold TABLESAMPLE (10 PERCENT)", True),
+    ],
+)
+def test_an_answer_that_may_change_with_nothing_written_is_known(statement, expected):
+    assert varies(statement) is expected
 
 
 @pytest.mark.parametrize("engine", [[], ["--engine", "datafusion"], ["--warehouse", "abc123"]])
-def test_the_cli_refuses_a_write_on_every_engine_in_one_line_and_exit_2(
-    tmp_path, monkeypatch, capsys, engine
+@pytest.mark.parametrize(
+    "statement",
+    ["DELETE FROM omdb_releases_gold", "SELECT reflect('java.lang.System', 'exit', 0)"],
+    ids=["write", "java"],
+)
+def test_the_cli_refuses_on_every_engine_in_one_line_and_exit_2(
+    tmp_path, monkeypatch, capsys, engine, statement
 ):
     monkeypatch.setenv("OMDB_LAKEHOUSE_ROOT", str(tmp_path))  # --root is refused by --warehouse
-    argv = ["query", "DELETE FROM omdb_releases_gold", *engine]
-    assert main(argv) == 2
+    assert main(["query", statement, *engine]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: query is read-only: DELETE") and len(err.splitlines()) == 1
+    assert err.startswith("error: query is read-only:") and len(err.splitlines()) == 1
     assert not any(tmp_path.iterdir())  # refused before any engine or session started
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from streaming.errors import LakehouseError
@@ -88,3 +90,45 @@ def test_delta_jars_are_named_as_delta_publishes_them(
     monkeypatch.setattr(pyspark, "__version__", pyspark_version)
     monkeypatch.setattr(session.metadata, "version", lambda name: delta_version)
     assert session.delta_maven_coordinate() == coordinate
+
+
+def test_a_local_master_s_driver_listens_on_loopback_only(tmp_path, monkeypatch):
+    monkeypatch.delenv("OMDB_SPARK_MASTER", raising=False)
+    confs = session.local_confs(tmp_path)
+    assert confs["spark.driver.bindAddress"] == confs["spark.driver.host"] == "127.0.0.1"
+    monkeypatch.setenv("OMDB_SPARK_MASTER", "spark://10.0.0.5:7077")  # a cluster's driver
+    assert "spark.driver.bindAddress" not in session.local_confs(tmp_path)  # must be reachable
+
+
+def test_no_local_session_substitutes_variables_into_a_statement(tmp_path):
+    assert session.local_confs(tmp_path)["spark.sql.variable.substitute"] == "false"
+
+
+def test_the_log_folder_of_a_read_only_root_is_this_user_s_own(tmp_path, monkeypatch):
+    monkeypatch.setattr(session.tempfile, "tempdir", str(tmp_path))
+    folder = session.user_log_dir()
+    assert folder == tmp_path / f"omdb-lakehouse-{os.getuid()}"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert session.user_log_dir() == folder  # the same on the next start
+
+
+def test_a_log_folder_name_someone_planted_is_passed_over(tmp_path, monkeypatch):
+    monkeypatch.setattr(session.tempfile, "tempdir", str(tmp_path))
+    elsewhere = tmp_path / "attacker-owned"
+    elsewhere.mkdir()
+    (tmp_path / f"omdb-lakehouse-{os.getuid()}").symlink_to(elsewhere)  # a planted link
+    folder = session.user_log_dir()
+    assert folder.parent == tmp_path and folder.name.startswith("omdb-lakehouse-")
+    assert not folder.is_symlink() and folder.stat().st_mode & 0o777 == 0o700
+    (tmp_path / f"omdb-lakehouse-{os.getuid()}").unlink()
+    open_to_all = tmp_path / f"omdb-lakehouse-{os.getuid()}"
+    open_to_all.mkdir(mode=0o777)
+    open_to_all.chmod(0o777)
+    assert session.user_log_dir() != open_to_all
+
+
+def test_a_token_never_shows_in_a_message():
+    text = "no server at sc://localhost:1/;token=abc-DEF_123;user_id=x: refused"
+    assert (
+        session.redact_token(text) == "no server at sc://localhost:1/;token=***;user_id=x: refused"
+    )
