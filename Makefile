@@ -13,7 +13,7 @@ HISTORY_SIZES ?= 10k,100k,300k
 SOAK_MINUTES ?= 30
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars spark-floor demo test test-fast lint format clean bench bench-history bench-soak bench-fresh bench-whole spark-connect
+.PHONY: help install jars spark-floor demo test test-fast lint format clean bench bench-history bench-soak bench-fresh bench-whole bench-compaction spark-connect
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -76,6 +76,10 @@ bench-soak: jars ## A continuous run fed a page a second for SOAK_MINUTES (30), 
 bench-fresh: jars ## Where a new process's one-page run goes, with and without the class archive
 	$(BIN)/pip install --quiet -e '.[local,dev,bench]'
 	$(BIN)/python -m tests.bench.fresh --pages 3000 --out bench-results
+
+bench-compaction: jars ## A continuous run in a new process over a root with history: commits per table by operation
+	$(BIN)/pip install --quiet -e '.[local,dev,bench]'
+	$(BIN)/python -m tests.bench.compaction --pages 2000 --minutes 3 --out bench-results
 
 bench-whole: jars ## Each command a new process (run idle, after 1 page and 1 %, query, demo); TREE=DIR compares another checkout
 	$(BIN)/pip install --quiet -e '.[local,dev,bench]'

@@ -200,3 +200,21 @@ def files_per_commit(spark: SparkSession, config: PipelineConfig) -> dict[str, l
             if metrics and operation != "OPTIMIZE"
         ]
     return out
+
+
+def commits_since(path: str, version: int | None) -> Iterator[tuple[str, int]]:
+    """(operation, data files added) of each commit a table's log holds after ``version``
+    (all when None), read from the log's files."""
+    for commit in sorted(Path(path, "_delta_log").glob("*.json")):
+        if version is not None and int(commit.stem) <= version:
+            continue
+        actions = [json.loads(line) for line in commit.read_text().splitlines()]
+        operation = next(
+            (a["commitInfo"].get("operation") for a in actions if "commitInfo" in a), "?"
+        )
+        yield operation, sum(1 for a in actions if "add" in a)
+
+
+def operations_since(path: str, version: int | None) -> dict[str, int]:
+    """How many commits of each operation a table's log holds after ``version``."""
+    return dict(Counter(operation for operation, _ in commits_since(path, version)))

@@ -13,24 +13,23 @@ deleted-file retention is not vacuumed, and the line says how to recover.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from pyspark.sql import SparkSession
 
 from checkpoints_config import PipelineConfig, TableRef
-from streaming.pipeline.checkpoints import delta_versions_done, has_commits, live_files
+from streaming.pipeline.checkpoints import delta_versions_done, has_commits
 from streaming.pipeline.layers import LAYERS
-from streaming.pipeline.tables import TABLES, TableSpec, table_exists
+from streaming.pipeline.tables import TABLES, TableSpec, compact_if_due, table_exists
 from streaming.read.storage import on_disk, remember_upkeep
 
 Say = Callable[[str], None]
 
-# Delta's auto compaction compacts a table once it holds this many small files
-# (spark.databricks.delta.autoCompact.minNumFiles); a run without it compacts once the
-# table holds this many data files of any size (the log's checksum counts all of them).
-COMPACT_AT_FILES = 50
+# Tables only ever appended to: compacting them cannot conflict with their writer, so the
+# always-on runner compacts them beside the running streams.
+APPEND_ONLY = frozenset({"bronze", "quarantine", "dq_metrics"})
 
 
 @dataclass(frozen=True)
@@ -116,25 +115,18 @@ def maintain(
 
 
 def compact_due(
-    spark: SparkSession, config: PipelineConfig, at_files: int = COMPACT_AT_FILES
+    spark: SparkSession,
+    config: PipelineConfig,
+    keys: Collection[str] | None = None,
+    at_files: int | None = None,
 ) -> list[str]:
-    """``OPTIMIZE`` each local table whose newest version holds ``at_files`` data files or
-    more (auto compaction counts small files only); the names of those compacted.
-
-    For a run whose session skips auto compaction (a short process, where its check after
-    every commit costs a snapshot of the table): the file count is read from the log's
-    checksum file, so a run with nothing due starts no Spark job. Call it with the
-    root's lock held; the commit changes no data, so no stream downstream reads it.
-    """
-    compacted = []
-    for ref in config.all_tables():
-        if ref.full_name:
-            continue  # Unity Catalog: predictive optimization or the bundle's task
-        files = live_files(ref.path)
-        if files is not None and files >= at_files:
-            spark.sql(f"OPTIMIZE {ref.sql_name}")
-            compacted.append(ref.name)
-    return compacted
+    """``compact_if_due`` for each local table (of ``keys``, else all); the names of those
+    compacted. Call it with no stream writing the tables, or for ``APPEND_ONLY`` ones."""
+    return [
+        ref.name
+        for ref in config.all_tables()
+        if (keys is None or ref.key in keys) and compact_if_due(spark, ref, at_files)
+    ]
 
 
 def set_properties(spark: SparkSession, ref: TableRef, wanted: dict[str, str]) -> bool:

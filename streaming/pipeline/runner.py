@@ -24,12 +24,15 @@ from streaming.pipeline.checkpoints import (
 )
 from streaming.pipeline.layers import LANDING, LAYERS, Layer
 from streaming.pipeline.lock import pipeline_lock
-from streaming.pipeline.maintenance import COMPACT_AT_FILES, compact_due, maintain
+from streaming.pipeline.maintenance import APPEND_ONLY, compact_due, maintain
 from streaming.pipeline.reset import check_checkpoints, finish_interrupted_reset
-from streaming.pipeline.tables import ensure_tables
+from streaming.pipeline.tables import COMPACT_AT_FILES, ensure_tables
 
 Say = Callable[[str], None]
 OnBatch = Callable[[str, dict], None]  # (stream, the batch's progress)
+# How often an always-on run looks whether an append-only table is due for compaction
+# (a directory listing and a small JSON read per table, no Spark job while none is).
+COMPACT_CHECK_SECONDS = 30.0
 
 
 def _quiet(_: str) -> None:
@@ -199,9 +202,21 @@ def prepare(spark: SparkSession, config: PipelineConfig, say: Say = _quiet) -> N
     ensure_tables(spark, config)
 
 
+def compact_appended(spark: SparkSession, config: PipelineConfig, say: Say) -> None:
+    """Compact the append-only tables that are due, beside the running streams (silver and
+    gold are compacted by their own writers, between their MERGEs); a failure is told, and
+    the streams go on."""
+    try:
+        for name in compact_due(spark, config, keys=APPEND_ONLY):
+            say(f"compacted {name}: it held {COMPACT_AT_FILES} data files or more")
+    except Exception as error:  # the streams matter more than one compaction
+        say(f"compaction failed, the streams go on: {first_line(error)}")
+
+
 def upkeep(spark: SparkSession, config: PipelineConfig, say: Say) -> None:
-    """VACUUM the tables while the streams run (compaction is the writers' own, and
-    would conflict with a running MERGE); a failure is told, and the streams go on."""
+    """VACUUM the tables while the streams run (compaction is ``compact_appended``'s and
+    the writers' own: here it would conflict with a running MERGE); a failure is told, and
+    the streams go on."""
     say("maintenance: vacuuming the tables")
     try:
         maintain(spark, config, exclusive=False, say=say)
@@ -216,6 +231,7 @@ def run_continuous(
     poll_seconds: float = 0.5,
     say: Say = _quiet,
     screen_seconds: float = 2.0,
+    compact_seconds: float = COMPACT_CHECK_SECONDS,
 ) -> RunSummary:
     """Run all three layers as always-on micro-batches until ``stop`` is set.
 
@@ -227,7 +243,13 @@ def run_continuous(
     check_landing(config)
     with pipeline_lock(config):
         return keep_running(
-            spark, config, stop, poll_seconds=poll_seconds, say=say, screen_seconds=screen_seconds
+            spark,
+            config,
+            stop,
+            poll_seconds=poll_seconds,
+            say=say,
+            screen_seconds=screen_seconds,
+            compact_seconds=compact_seconds,
         )
 
 
@@ -239,6 +261,7 @@ def keep_running(
     poll_seconds: float = 0.5,
     say: Say = _quiet,
     screen_seconds: float = 2.0,
+    compact_seconds: float = COMPACT_CHECK_SECONDS,
     on_started: Callable[[dict[str, StreamingQuery]], None] | None = None,
 ) -> RunSummary:
     """``run_continuous`` for a caller that holds the root's lock (``serve``).
@@ -249,6 +272,7 @@ def keep_running(
     prepare(spark, config, say)
     next_screen = time.monotonic() + screen_seconds
     next_upkeep = time.monotonic() + config.maintenance.every
+    next_compact = time.monotonic() + compact_seconds
     try:
         for layer in LAYERS:
             queries[layer.name] = layer.start(spark, config)
@@ -266,6 +290,9 @@ def keep_running(
                 screen(config, say)
                 took = time.monotonic() - started
                 next_screen = time.monotonic() + max(screen_seconds, 10 * took)
+            if time.monotonic() >= next_compact:
+                compact_appended(spark, config, say)
+                next_compact = time.monotonic() + compact_seconds
             if time.monotonic() >= next_upkeep:
                 upkeep(spark, config, say)
                 next_upkeep = time.monotonic() + config.maintenance.every

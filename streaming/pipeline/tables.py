@@ -24,7 +24,12 @@ from pyspark.sql.types import (
 
 from checkpoints_config import PipelineConfig, TableRef
 from producers.landing import ENVELOPE_FIELDS
-from streaming.pipeline.checkpoints import has_commits
+from streaming.pipeline.checkpoints import has_commits, live_files
+
+# A local table is compacted once its newest version holds this many data files (Delta's
+# auto compaction waits for as many small files; it is off in local sessions: see
+# streaming.runtime.session.LOCAL_CONF).
+COMPACT_AT_FILES = 50
 
 
 def _fields(*specs: tuple[str, object]) -> StructType:
@@ -216,3 +221,21 @@ def table_version(spark: SparkSession, ref: TableRef) -> int:
 def empty_table(spark: SparkSession, ref: TableRef) -> None:
     """Delete every row of ``ref`` (a new version; the history stays)."""
     spark.sql(f"DELETE FROM {ref.sql_name}")
+
+
+def compact_if_due(spark: SparkSession, ref: TableRef, at_files: int | None = None) -> bool:
+    """``OPTIMIZE`` a local table whose newest version holds ``at_files`` data files or more
+    (``COMPACT_AT_FILES`` by default); True when it did.
+
+    The count is read from the log's checksum file: a table with nothing due costs no
+    Spark job. Call it from the table's only writer (between its commits) or, for a table
+    that is only appended to, from anywhere: a compaction cannot conflict with an append,
+    but it can with a MERGE. Unity Catalog tables are left to predictive optimization.
+    """
+    if ref.full_name:
+        return False
+    files = live_files(ref.path)
+    if files is None or files < (at_files or COMPACT_AT_FILES):
+        return False
+    spark.sql(f"OPTIMIZE {ref.sql_name}")
+    return True

@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 from checkpoints_config import PipelineConfig, TableRef
 from checkpoints_config.targets import on_serverless
 from streaming.pipeline.exactly_once import QueryIdentity, append_once, reused
-from streaming.pipeline.tables import read_table, sql_string
+from streaming.pipeline.tables import compact_if_due, read_table, sql_string
 from streaming.pipeline.transforms import gold, silver
 
 _SILVER_UPDATED = [c for c in silver.SILVER_COLUMNS if c != "first_seen_at"]
@@ -190,6 +190,9 @@ class SilverBatchWriter:
                 if any(failed for _, _, failed in counts):
                     self.write_quarantine(checked_df, pages_df, app_id, batch_id)
                 self.write_metrics(spark, counts, app_id, batch_id)
+        # Here, between two of its MERGEs, a compaction cannot conflict with one: about one
+        # batch in COMPACT_AT_FILES pays it (no data change: gold reads none of it).
+        compact_if_due(spark, self.config.table("silver"))
 
     def write_titles(self, checked_df: DataFrame) -> None:
         titles_df = checked_df.transform(silver.filter_valid_records).transform(
@@ -241,3 +244,4 @@ class GoldBatchWriter:
         merge_changes(
             deltas_df, self.config.table("gold"), gold.filter_unapplied_deltas, merge_gold_sql
         )
+        compact_if_due(changes_df.sparkSession, self.config.table("gold"))

@@ -75,6 +75,12 @@ LOCAL_CONF: Mapping[str, str] = {
     "spark.sql.streaming.numRecentProgressUpdates": "100",
     # No statement is ever rewritten by ${…} before it is parsed (the pipeline uses none).
     "spark.sql.variable.substitute": "false",
+    # Delta 4.4's auto compaction, once a process has compacted a table, rewrites the whole
+    # table after nearly every commit (its per-process count of small files drops to zero
+    # or below, and the entry evicted with it forgets the table was compacted; read in
+    # AutoCompactPartitionStats). The writers compact a table when its log counts enough
+    # files instead (streaming.pipeline.tables.compact_if_due).
+    "spark.databricks.delta.autoCompact.enabled": "false",
 }
 
 LOOPBACK_DRIVER: Mapping[str, str] = {
@@ -85,15 +91,14 @@ LOOPBACK_DRIVER: Mapping[str, str] = {
 # A process that runs a few small batches and exits (``run`` available-now, ``query``,
 # ``demo``, ``maintain``...) spends most of its time compiling and loading Delta snapshots,
 # not computing. Measured on a one-page run in a new process (BENCHMARKS.md, "A new
-# process"): the JIT's first tier only, no whole-stage code generation, and no auto
-# compaction check after every commit (the run compacts when the log says it is due:
-# ``streaming.pipeline.maintenance.compact_due``). Always-on processes (``serve``, a
-# continuous ``run``, the Connect server) keep Spark's defaults: they live long enough
-# for the optimising compiler and generated code to pay (and a continuous run's JVM with
-# the first tier alone once failed to link a method handle, VACUUM beside a MERGE).
+# process"): the JIT's first tier only and no whole-stage code generation (auto
+# compaction's check after every commit is off in every local session, LOCAL_CONF).
+# Always-on processes (``serve``, a continuous ``run``, the Connect server) keep Spark's
+# defaults: they live long enough for the optimising compiler and generated code to pay
+# (and a continuous run's JVM with the first tier alone once failed to link a method
+# handle, VACUUM beside a MERGE).
 SHORT_LIVED_CONF: Mapping[str, str] = {
     "spark.sql.codegen.wholeStage": "false",
-    "spark.databricks.delta.autoCompact.enabled": "false",
 }
 SHORT_LIVED_JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1",)
 

@@ -30,13 +30,14 @@ from pathlib import Path
 from checkpoints_config import Maintenance, Trigger, local
 from producers.landing import landed_files
 from streaming.pipeline.archive import archived_pages
+from streaming.pipeline.checkpoints import local_table_version
 from streaming.pipeline.runner import run_available_now, run_continuous
 from streaming.read.storage import on_disk
 from streaming.runtime.session import get_spark
 from tests.bench.generate import BASE_TIME, generate
 from tests.bench.listener import BatchTimes
 from tests.bench.run import freshness_from, gate
-from tests.invariants import delta_rs_rows, gold_counts, titles_by_fetch
+from tests.invariants import delta_rs_rows, gold_counts, operations_since, titles_by_fetch
 
 
 def sample(spark, config, started: float) -> dict:
@@ -69,6 +70,7 @@ def soak(spark, args, out: Path) -> dict:
     generate(landing, args.pages, seed=11)
     run_available_now(spark, history)  # the history, caught up before the clock runs
     config = history.with_trigger(Trigger("continuous", args.interval))
+    caught_up = {ref.key: local_table_version(ref.path) for ref in config.all_tables()}
     listener = BatchTimes()
     spark.streams.addListener(listener)
     stop, errors = threading.Event(), []
@@ -112,6 +114,9 @@ def soak(spark, args, out: Path) -> dict:
         "gold_total": sum(gold_counts(config).values()),
         "batches": dict(listener.batches),
         "samples": samples,
+        "operations": {
+            ref.key: operations_since(ref.path, caught_up[ref.key]) for ref in config.all_tables()
+        },
     }
 
 
@@ -233,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{table['data_files']} data files, {table['log_entries']} log entries"
         )
     print(f"landing: {end['landing_live']} live, {end['landing_archived']} archived")
+    for key, ops in result["operations"].items():
+        print(f"{key}: commits while fed: {ops}")
     fresh = result["freshness"]
     print(
         f"freshness (landing to gold) over {fresh['counted']} pages: "

@@ -18,9 +18,9 @@ from producers.job import run_producer
 from producers.landing import SET_ASIDE
 from producers.produce import Search
 from streaming.cli import main
-from streaming.pipeline.checkpoints import has_commits
+from streaming.pipeline.checkpoints import has_commits, local_table_version
 from streaming.pipeline.tables import read_table
-from tests.invariants import assert_invariants, delta_rs_rows, ground_truth
+from tests.invariants import assert_invariants, delta_rs_rows, ground_truth, operations_since
 from tests.processes import cli, cli_env
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -55,7 +55,13 @@ def silver_titles(config) -> list[str]:
 
 def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config, tmp_path, capsys):
     root = str(tmp_path / "lakehouse")
-    run_producer(config, [Search("batman")], offline=True, say=lambda _: None)
+    # History first, in this process: two runs leave every table with several files, as a
+    # root a continuous run is started on usually has.
+    for term in ("batman", "star"):
+        run_producer(config, [Search(term)], offline=True, say=lambda _: None)
+        assert main(["run", "--root", root]) == 0
+    capsys.readouterr()
+    started_at = {ref.key: local_table_version(ref.path) for ref in config.all_tables()}
     env = cli_env(OMDB_LAKEHOUSE_ROOT=root)
     run = subprocess.Popen(
         cli("run", "--trigger", "continuous", "--interval", "1s", "--maintain-every", "15s"),
@@ -95,11 +101,28 @@ def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config
 
         expected = ground_truth(config).gold
         wait_for(lambda: gold_rows(config) == expected, 120, "gold to catch up", run)
+        # The tables are vacuumed while the streams run (every 15 s here).
+        wait_for(
+            lambda: (
+                "VACUUM END" in operations_since(config.table("silver").path, started_at["silver"])
+            ),
+            120,
+            "a vacuum beside the running streams",
+            run,
+        )
     finally:
         run.send_signal(signal.SIGINT)
         _, err = run.communicate(timeout=120)
     assert run.returncode == 0, err
     assert "stopped cleanly" in err and "Traceback" not in err
+    # No table was compacted after its commits: none held 50 files (Delta 4.4's own auto
+    # compaction, in a new process over tables with history, compacted after nearly each).
+    while_running = {
+        ref.key: operations_since(ref.path, started_at[ref.key]) for ref in config.all_tables()
+    }
+    assert while_running["bronze"].get("STREAMING UPDATE", 0) >= 1, while_running
+    assert while_running["silver"].get("MERGE", 0) >= 1, while_running
+    assert not any("OPTIMIZE" in ops for ops in while_running.values()), while_running
     assert "set aside" in err and "planted.json: a link" in err
     # Tables are vacuumed while the streams run.
     assert "maintenance: vacuuming the tables" in err and "maintenance failed" not in err

@@ -9,19 +9,26 @@ import os
 import random
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from checkpoints_config import Maintenance
-from streaming.pipeline.checkpoints import live_files
+from checkpoints_config import Maintenance, Trigger
+from streaming.pipeline.checkpoints import has_commits, live_files
 from streaming.pipeline.layers import LAYERS
 from streaming.pipeline.maintenance import compact_due, maintain, vacuum_refusal
-from streaming.pipeline.runner import run_available_now
+from streaming.pipeline.runner import run_available_now, run_continuous
 from streaming.pipeline.tables import history, read_table
 from streaming.read.status import collect_status_local
-from tests.invariants import assert_invariants, table_versions
+from tests.invariants import (
+    assert_invariants,
+    commits_since,
+    delta_rs_rows,
+    ground_truth,
+    table_versions,
+)
 from tests.processes import cli, cli_env
 from tests.waves import land_wave
 
@@ -60,6 +67,63 @@ def test_a_run_compacts_a_table_once_its_log_counts_enough_files(spark, config, 
     run_available_now(spark, config)
     assert {k: table_versions(config)[k] for k in DOWNSTREAM} == {k: after[k] for k in DOWNSTREAM}
     assert_invariants(config)
+
+
+def test_an_always_on_run_compacts_each_table_when_its_log_counts_enough_files(
+    spark, config, landing, monkeypatch
+):
+    monkeypatch.setattr("streaming.pipeline.tables.COMPACT_AT_FILES", 3)
+    always_on = config.with_trigger(Trigger("continuous", "0.5s"))
+    stop, said = threading.Event(), []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_continuous(spark, always_on, stop, say=said.append, compact_seconds=1.0)
+        except BaseException as error:
+            failed.append(error)
+
+    thread = threading.Thread(target=run)
+    rng = random.Random(11)
+    land_wave(landing, rng, 0)
+    thread.start()
+    try:
+        for wave in range(1, 7):  # a batch per wave: each waits for gold to hold the last
+            wait_until(lambda: gold_counts_now(config) == ground_truth(config).gold, failed)
+            land_wave(landing, rng, wave)
+        wait_until(lambda: gold_counts_now(config) == ground_truth(config).gold, failed)
+        time.sleep(2)  # one more look at the appended tables
+    finally:
+        stop.set()
+        thread.join(120)
+    assert not failed, failed
+
+    # Silver by its own writer between MERGEs, bronze beside the running streams; each
+    # once it held three files: a compaction leaves one, so each needs two files added
+    # since the one before.
+    for key in ("silver", "bronze"):
+        commits = list(commits_since(config.table(key).path, None))
+        compactions = sum(1 for operation, _ in commits if operation == "OPTIMIZE")
+        added = sum(files for operation, files in commits if operation != "OPTIMIZE")
+        assert 1 <= compactions <= added // 2, (key, commits)
+    assert any(line.startswith("compacted omdb_releases_bronze: it held") for line in said)
+    assert_invariants(config)
+
+
+def wait_until(predicate, failed: list, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert not failed, failed
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)
+
+
+def gold_counts_now(config) -> dict:
+    path = config.table("gold").path
+    if not has_commits(path):
+        return {}
+    rows = delta_rs_rows(path, ["release_year", "media_type", "total_releases"])
+    return {(r["release_year"], r["media_type"]): r["total_releases"] for r in rows}
 
 
 def test_compaction_and_vacuum_upstream_change_nothing_downstream(any_spark, config, landing):

@@ -49,8 +49,6 @@ def test_a_short_lived_session_skips_what_only_a_long_one_pays_back(tmp_path, mo
     monkeypatch.delenv(session.EXTRA_CONF_ENV, raising=False)
     long_lived = session.local_confs(tmp_path)
     short = session.local_confs(tmp_path, short_lived=True)
-    compaction = "spark.databricks.delta.autoCompact.enabled"
-    assert compaction not in long_lived and short[compaction] == "false"
     assert "spark.sql.codegen.wholeStage" not in long_lived
     assert short["spark.sql.codegen.wholeStage"] == "false"
     assert "TieredStopAtLevel" not in long_lived["spark.driver.extraJavaOptions"]
@@ -132,3 +130,11 @@ def test_a_token_never_shows_in_a_message():
     assert (
         session.redact_token(text) == "no server at sc://localhost:1/;token=***;user_id=x: refused"
     )
+
+
+def test_no_local_session_runs_delta_s_auto_compaction_after_a_commit(tmp_path):
+    # Delta 4.4's would rewrite the whole table after nearly every commit of a long run;
+    # the writers compact when the log counts enough files instead.
+    compaction = "spark.databricks.delta.autoCompact.enabled"
+    assert session.local_confs(tmp_path)[compaction] == "false"
+    assert session.local_confs(tmp_path, short_lived=True)[compaction] == "false"
