@@ -14,7 +14,8 @@ HELP = "streams, tables and data-quality counts"
 DESCRIPTION = (
     "Per stream: last batch and lag; per table: version and rows, live bytes and files beside "
     "what is on disk and the log's entries; landing pages live and archived; the last "
-    "maintenance; passed/failed counts per data-quality rule. Read without a JVM when it can "
+    "maintenance; passed/failed counts per data-quality rule; how far gold is behind the newest "
+    "landed page. Read without a JVM when it can "
     "be (delta-rs), from `serve` when it runs."
 )
 OPTIONS = location
@@ -112,5 +113,5 @@ def show(status: dict, fmt: str) -> None:
         print("storage\n" + format_rows(STORAGE_COLUMNS, storage, "table") + "\n")
     for line in upkeep_lines(status):
         print(line)
-    if serving:
+    if status.get("freshness"):
         print(f"gold freshness: {status['freshness']['text']}")

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 from checkpoints_config import PipelineConfig
 from producers.landing import SET_ASIDE, landed_files, set_aside_files
 from streaming.pipeline.archive import archived_pages
-from streaming.pipeline.checkpoints import delta_versions_done, has_commits, last_committed_batch
+from streaming.pipeline.checkpoints import (
+    delta_versions_done,
+    has_commits,
+    last_committed_batch,
+    local_table_version,
+)
 from streaming.pipeline.layers import LANDING, layer
 from streaming.read.storage import LastUpkeep, last_upkeep, on_disk
 
@@ -57,25 +62,72 @@ class RuleStatus:
 
 
 @dataclass(frozen=True)
+class Freshness:
+    """How far gold is behind the newest landed page."""
+
+    newest_landed_at: str | None
+    gold_updated_at: str | None
+    caught_up: bool
+    text: str
+
+
+@dataclass(frozen=True)
 class Status:
     streams: list[StreamStatus]
     tables: list[TableStatus]
     rules: list[RuleStatus]
     landing: LandingStatus | None = None  # a local root's
     last_maintenance: LastUpkeep | None = None
+    freshness: Freshness | None = None  # a local root's
 
 
 def _status(
     config: PipelineConfig, tables: dict[str, TableStatus], rules: list[RuleStatus]
 ) -> Status:
     landing = landing_status(config)
+    streams = stream_statuses(config, tables, landing)
     return Status(
-        stream_statuses(config, tables, landing),
+        streams,
         list(tables.values()),
         rules,
         landing,
         last_upkeep(config),
+        None if landing is None else gold_freshness(config, streams, running=False),
     )
+
+
+def gold_freshness(
+    config: PipelineConfig, streams: list[StreamStatus], *, running: bool
+) -> Freshness:
+    """The newest landed page's time against gold's last update, for a local root;
+    ``running``: the streams are catching up by themselves (``serve``)."""
+    newest = max((f.stat().st_mtime for f in landed_files(config.landing_path)), default=None)
+    gold = _last_commit_time(config.table("gold").path)
+    caught_up = all(s.lag.startswith("0 ") for s in streams)
+    if newest is None:
+        text = "nothing has landed yet"
+    elif caught_up and gold is not None:
+        text = (
+            f"up to date: gold holds every landed file (newest landed {utc_text(newest)}, "
+            f"gold updated {utc_text(gold)})"
+        )
+    else:
+        age = dt.datetime.now(dt.timezone.utc).timestamp() - newest
+        then = "the streams are catching up" if running else "`run` catches it up"
+        text = f"behind: the newest file landed {age:.1f} s ago and gold lacks it ({then})"
+    return Freshness(
+        None if newest is None else utc_text(newest),
+        None if gold is None else utc_text(gold),
+        caught_up,
+        text,
+    )
+
+
+def _last_commit_time(path: str) -> float | None:
+    version = local_table_version(path)
+    if version is None:
+        return None
+    return (Path(path) / "_delta_log" / f"{version:020d}.json").stat().st_mtime
 
 
 def landing_status(config: PipelineConfig) -> LandingStatus | None:

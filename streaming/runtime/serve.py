@@ -20,7 +20,7 @@ import threading
 import urllib.parse
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from http import HTTPStatus
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -31,7 +31,6 @@ from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import ConfigError, PipelineConfig
-from producers.landing import landed_files
 from streaming.errors import LakehouseError, first_line, query_failed
 from streaming.pipeline.checkpoints import delta_rs_reads, local_table_version
 from streaming.pipeline.lock import pipeline_lock
@@ -44,7 +43,12 @@ from streaming.read.result_cache import ResultCache
 from streaming.read.serve_client import ServeRecord, find_serve, proof, record_path
 from streaming.read.spark_parse import check_spark_parse
 from streaming.read.spark_sql import reader_session, register_tables
-from streaming.read.status import collect_status, collect_status_local, utc_text
+from streaming.read.status import (
+    collect_status,
+    collect_status_local,
+    gold_freshness,
+    utc_text,
+)
 from streaming.runtime.connect_server import HOST, TOKEN_ENV, connect_url, free_port, new_token
 from streaming.runtime.guarded_http import GuardedHandler, Limits, Refused, handler_class
 from streaming.runtime.session import redact_token, start_local
@@ -83,46 +87,19 @@ class LiveStreams(ProgressListener):
         """``status`` of the root (read with delta-rs where it can: no Spark job on the
         serving JVM), with what each stream did since the start, and gold's freshness."""
         if delta_rs_reads(self.config.table_root):
-            status = asdict(collect_status_local(self.config))
+            found = collect_status_local(self.config)
         else:
-            status = asdict(collect_status(spark, self.config))
+            found = collect_status(spark, self.config)
+        # The streams run here: gold catches up by itself.
+        running = gold_freshness(self.config, found.streams, running=True)
+        status = asdict(replace(found, freshness=running))
         with self._lock:
             for stream in status["streams"]:
                 stream["last_batch_rows"] = self._last.get(stream["name"])
                 stream["rows_since_start"] = self._rows.get(stream["name"], 0)
-        caught_up = all(s["lag"].startswith("0 ") for s in status["streams"])
         serving = asdict(record) | {"connect_url": redact_token(record.connect_url)}
         serving.pop("token")  # an answer may be pasted anywhere; the record keeps the secret
-        return {"serving": serving, **status, "freshness": self._freshness(caught_up)}
-
-    def _freshness(self, caught_up: bool) -> dict[str, Any]:
-        """Newest landed file's time → gold's last update."""
-        files = landed_files(self.config.landing_path)
-        newest = max((f.stat().st_mtime for f in files), default=None)
-        gold = _last_commit_time(self.config.table("gold").path)
-        if newest is None:
-            text = "nothing has landed yet"
-        elif caught_up and gold is not None:
-            text = (
-                f"up to date: gold holds every landed file (newest landed {_utc(newest)}, "
-                f"gold updated {_utc(gold)})"
-            )
-        else:
-            now = dt.datetime.now(dt.timezone.utc).timestamp()
-            text = f"catching up: the newest file landed {now - newest:.1f} s ago"
-        return {
-            "newest_landed_at": _utc(newest),
-            "gold_updated_at": _utc(gold),
-            "caught_up": caught_up,
-            "text": text,
-        }
-
-
-def _last_commit_time(path: str) -> float | None:
-    version = local_table_version(path)
-    if version is None:
-        return None
-    return (Path(path) / "_delta_log" / f"{version:020d}.json").stat().st_mtime
+        return {"serving": serving, **status}
 
 
 class SqlEndpoint:

@@ -18,6 +18,7 @@ from streaming import cli
 from streaming.cli import main
 from streaming.read.status import collect_status, collect_status_local
 from tests.invariants import assert_invariants, ground_truth, table_versions
+from tests.pages import Landing, item
 from tests.processes import cli as command_line
 
 pytestmark = pytest.mark.spark
@@ -160,6 +161,20 @@ def test_status_and_report_need_no_java_on_a_local_root(demo_root, tmp_path):
         )
         assert done.returncode == 0, done.stderr
     assert (tmp_path / "report" / "report.html").stat().st_size > 0
+
+
+def test_status_says_how_far_gold_is_behind_the_newest_landed_page(demo_root, tmp_path, capsys):
+    assert main(["status", "--format", "json", "--root", demo_root]) == 0
+    fresh = json.loads(capsys.readouterr().out)["freshness"]
+    assert fresh["caught_up"] and fresh["text"].startswith("up to date: gold holds every")
+    assert fresh["gold_updated_at"] and fresh["newest_landed_at"]
+    copy = tmp_path / "copy"
+    shutil.copytree(demo_root, copy)
+    Landing(local(copy).landing_path).page([item("tt7654321", "New", "2024")], term="new")
+    assert main(["status", "--root", str(copy)]) == 0
+    out = capsys.readouterr().out
+    assert "gold freshness: behind: the newest file landed" in out
+    assert "gold lacks it (`run` catches it up)" in out
 
 
 def test_status_as_text(demo_root, capsys):
