@@ -47,14 +47,16 @@ def check_local_folders(config: PipelineConfig) -> None:
     """
     if config.on_unity_catalog:
         return
-    for folder, private in ((config.landing_path, False), (config.state_path, True)):
+    # The state folder holds the ledger, the lock, serve's record and secret: the user's alone.
+    for folder, make in ((config.landing_path, _make_folder), (config.state_path, private_folder)):
         try:
-            if private:
-                private_folder(folder)  # the ledger, the lock, serve's record and secret
-            else:
-                Path(folder).mkdir(parents=True, exist_ok=True)
+            make(folder)
         except OSError as exc:
             raise ConfigError(f"cannot create {folder}: {exc.strerror or exc}") from None
+
+
+def _make_folder(folder: str) -> None:
+    Path(folder).mkdir(parents=True, exist_ok=True)
 
 
 def landing_for(config: PipelineConfig):

@@ -76,11 +76,14 @@ class LocalFile:
     def read(self) -> str | None:
         return self.path.read_text(encoding="utf-8") if self.path.exists() else None
 
-    def write(self, text: str) -> None:
+    def _folder(self) -> None:
         if self.private:
             private_folder(self.path.parent)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, text: str) -> None:
+        self._folder()
         temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
         fd = create_exclusive(temp, 0o600 if self.private else 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -96,7 +99,7 @@ class LocalFile:
     def _locked(self) -> Iterator[None]:
         # Producers running at once each rewrite the whole file: without the lock, the
         # last one would drop what the others recorded.
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._folder()
         lock = self.path.with_name(f".{self.path.name}.lock")
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW
         with os.fdopen(os.open(lock, flags, 0o600 if self.private else 0o644)) as handle:

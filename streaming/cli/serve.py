@@ -7,7 +7,13 @@ from pathlib import Path
 
 from checkpoints_config import Trigger
 from streaming.cli import access
-from streaming.cli.options import add_maintain_every, config_of, root_only, say
+from streaming.cli.options import (
+    add_maintain_every,
+    config_of,
+    positive_seconds,
+    root_only,
+    say,
+)
 from streaming.read.answer_limits import AnswerLimits
 
 NAME = "serve"
@@ -35,16 +41,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a query running longer is cancelled, the streams go on (default %(default)g)",
     )
     add_maintain_every(parser)
-
-
-def positive_seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
-    return seconds
 
 
 def execute(args: argparse.Namespace) -> int:

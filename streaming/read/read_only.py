@@ -30,8 +30,7 @@ _EXPLAIN_MODES = ("EXTENDED", "FORMATTED", "CODEGEN", "COST", "VERBOSE")
 _FIRST_WORD = re.compile(r"^[\s(]*([A-Za-z]+)")
 # What a statement that reads begins with: one of these that cannot be parsed is refused
 # as unparseable, any other as the kind its first word names.
-_READING_FIRST_WORDS = ("SELECT", "WITH", "FROM", "VALUES", "TABLE", "SHOW", "EXPLAIN")
-_READING_FIRST_WORDS += _READING_COMMANDS
+_READING_FIRST_WORDS = ("SELECT", "WITH", "FROM", "VALUES", "TABLE", "EXPLAIN", *_READING_COMMANDS)
 # Delta's DESCRIBE DETAIL, which the parser does not know, in the one form accepted.
 _DESCRIBE_DELTA = re.compile(
     r"^\s*DESC(?:RIBE)?\s+(?:DETAIL|HISTORY)\s+`?([A-Za-z_][A-Za-z0-9_]*)`?\s*;?\s*$", re.I
@@ -157,7 +156,7 @@ def _check_tree(tree: exp.Expression, allowed: set[str]) -> None:
         if node is not tree and isinstance(node, _NOT_READING):
             raise refused(node.key.upper())
         if isinstance(node, exp.Func):
-            check_function(node.name if isinstance(node, exp.Anonymous) else node.sql_name())
+            check_function(_function_name(node))
         if isinstance(node, exp.Table):
             if not isinstance(node.this, exp.Identifier):
                 name = node.this.name if isinstance(node.this, exp.Func) else node.this.sql()
@@ -179,11 +178,15 @@ def varies(statement: str) -> bool:
         for node in tree.walk():
             if isinstance(node, exp.TableSample):
                 return True
-            if isinstance(node, exp.Func):
-                name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
-                if name.lower() in VARYING:
-                    return True
+            if isinstance(node, exp.Func) and _function_name(node).lower() in VARYING:
+                return True
     return False
+
+
+def _function_name(node: exp.Func) -> str:
+    """A function's name: as written for one sqlglot does not know, sqlglot's own name for
+    one it does (``now()`` is ``CURRENT_TIMESTAMP``)."""
+    return node.name if isinstance(node, exp.Anonymous) else node.sql_name()
 
 
 def check_function(name: str) -> None:

@@ -55,11 +55,6 @@ class ServeRecord:
         """Write atomically, for this user alone: a reader sees the whole record or none."""
         LocalFile(path, private=True).write(json.dumps(asdict(self), indent=2) + "\n")
 
-    @property
-    def browser_url(self) -> str:
-        """The URL that hands the secret to a browser once (it keeps it in a cookie)."""
-        return f"{self.sql_url}/?token={self.token}"
-
 
 def proof(token: str, nonce: str) -> str:
     """What a server holding ``token`` answers to ``nonce``; the token itself never travels."""

@@ -111,20 +111,22 @@ def _check_root(plan: Any, allowed: set[str]) -> None:
     if name == "ExplainCommand":
         _check_root(plan.logicalPlan(), allowed)
     elif name in DESCRIBING:
-        for node in _plans(plan):
-            if node is not plan and _name(node) in RELATION_LEAVES:
+        for node, node_name, _ in _walk(plan):
+            if node is not plan and node_name in RELATION_LEAVES:
                 check_relation(list(_seq(node.multipartIdentifier())), allowed)
     else:
         _check_query(plan, allowed)
 
 
 def _check_query(plan: Any, allowed: set[str]) -> None:
-    ctes = set()
-    for node in _plans(plan):
-        if _name(node) == "UnresolvedWith":
-            ctes |= {relation._1().lower() for relation in _seq(node.cteRelations())}
-    for node in _plans(plan):
-        name = _name(node)
+    walked = list(_walk(plan))  # once: every step is a call into the JVM
+    ctes = {
+        relation._1().lower()
+        for node, name, _ in walked
+        if name == "UnresolvedWith"
+        for relation in _seq(node.cteRelations())
+    }
+    for node, name, expressions in walked:
         if name in SCRIPT_NODES:
             raise refused("TRANSFORM … USING (a script)", REACHES_OUT)
         if name not in QUERY_NODES:
@@ -135,27 +137,29 @@ def _check_query(plan: Any, allowed: set[str]) -> None:
             function = ".".join(_seq(node.name()))
             if function.lower() not in TABLE_FUNCTIONS:
                 raise refused(f"the table function {function}", REACHES_OUT)
-        for expression in _seq(node.expressions()):
-            for part in _expressions(expression):
-                if _name(part) == "UnresolvedFunction":
-                    check_function(".".join(_seq(part.nameParts())))
+        for part, part_name in expressions:
+            if part_name == "UnresolvedFunction":
+                check_function(".".join(_seq(part.nameParts())))
 
 
-def _plans(plan: Any) -> Iterator[Any]:
-    """The plan and every plan below it: children, subqueries and CTE definitions."""
+def _walk(plan: Any) -> Iterator[tuple[Any, str, list[tuple[Any, str]]]]:
+    """(node, its class name, every expression in it with its name) for the plan and every
+    plan below it: children, subqueries and CTE definitions."""
     todo = [plan]
     while todo:
         node = todo.pop()
-        yield node
+        expressions = [
+            (part, _name(part))
+            for expression in _seq(node.expressions())
+            for part in _tree(expression)
+        ]
+        yield node, _name(node), expressions
         todo += _seq(node.children())
         todo += _seq(node.innerChildren())
-        for expression in _seq(node.expressions()):
-            for part in _expressions(expression):
-                if _name(part) in SUBQUERIES:
-                    todo.append(part.plan())
+        todo += [part.plan() for part, name in expressions if name in SUBQUERIES]
 
 
-def _expressions(expression: Any) -> Iterator[Any]:
+def _tree(expression: Any) -> Iterator[Any]:
     todo = [expression]
     while todo:
         node = todo.pop()

@@ -82,7 +82,10 @@ class Status:
 
 
 def _status(
-    config: PipelineConfig, tables: dict[str, TableStatus], rules: list[RuleStatus]
+    config: PipelineConfig,
+    tables: dict[str, TableStatus],
+    rules: list[RuleStatus],
+    running: bool,
 ) -> Status:
     landing = landing_status(config)
     streams = stream_statuses(config, tables, landing)
@@ -92,7 +95,7 @@ def _status(
         rules,
         landing,
         last_upkeep(config),
-        None if landing is None else gold_freshness(config, streams, running=False),
+        None if landing is None else gold_freshness(config, streams, running=running),
     )
 
 
@@ -146,8 +149,9 @@ def _with_disk(table: TableStatus, path: str | None) -> TableStatus:
     )
 
 
-def collect_status(spark: SparkSession, config: PipelineConfig) -> Status:
-    """Read checkpoints and tables with Spark; starts no query and writes nothing."""
+def collect_status(spark: SparkSession, config: PipelineConfig, *, running: bool = False) -> Status:
+    """Read checkpoints and tables with Spark; starts no query and writes nothing.
+    ``running``: the streams run (``serve``), so gold catches up by itself."""
     from streaming.pipeline.tables import history, read_table, table_exists
 
     tables: dict[str, TableStatus] = {}
@@ -168,10 +172,10 @@ def collect_status(spark: SparkSession, config: PipelineConfig) -> Status:
         )
         tables[ref.key] = _with_disk(table, None if ref.full_name else ref.path)
     rules = rule_totals(spark, config) if tables["dq_metrics"].version is not None else []
-    return _status(config, tables, rules)
+    return _status(config, tables, rules, running)
 
 
-def collect_status_local(config: PipelineConfig) -> Status:
+def collect_status_local(config: PipelineConfig, *, running: bool = False) -> Status:
     """``collect_status`` for a local root, read with delta-rs: no JVM, no Spark job.
 
     Raises:
@@ -206,7 +210,7 @@ def collect_status_local(config: PipelineConfig) -> Status:
                 RuleStatus(rule, int(passed or 0), int(failed or 0))
                 for rule, passed, failed in select(table, totals)
             ]
-    return _status(config, tables, rules)
+    return _status(config, tables, rules, running)
 
 
 def utc_text(seconds: float) -> str:

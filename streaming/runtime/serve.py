@@ -20,7 +20,7 @@ import threading
 import urllib.parse
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from http import HTTPStatus
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -43,12 +43,7 @@ from streaming.read.result_cache import ResultCache
 from streaming.read.serve_client import ServeRecord, find_serve, proof, record_path
 from streaming.read.spark_parse import check_spark_parse
 from streaming.read.spark_sql import reader_session, register_tables
-from streaming.read.status import (
-    collect_status,
-    collect_status_local,
-    gold_freshness,
-    utc_text,
-)
+from streaming.read.status import collect_status, collect_status_local, utc_text
 from streaming.runtime.connect_server import HOST, TOKEN_ENV, connect_url, free_port, new_token
 from streaming.runtime.guarded_http import GuardedHandler, Limits, Refused, handler_class
 from streaming.runtime.session import redact_token, start_local
@@ -87,12 +82,9 @@ class LiveStreams(ProgressListener):
         """``status`` of the root (read with delta-rs where it can: no Spark job on the
         serving JVM), with what each stream did since the start, and gold's freshness."""
         if delta_rs_reads(self.config.table_root):
-            found = collect_status_local(self.config)
+            status = asdict(collect_status_local(self.config, running=True))
         else:
-            found = collect_status(spark, self.config)
-        # The streams run here: gold catches up by itself.
-        running = gold_freshness(self.config, found.streams, running=True)
-        status = asdict(replace(found, freshness=running))
+            status = asdict(collect_status(spark, self.config, running=True))
         with self._lock:
             for stream in status["streams"]:
                 stream["last_batch_rows"] = self._last.get(stream["name"])

@@ -27,6 +27,7 @@ from tests.invariants import (
     commits_since,
     delta_rs_rows,
     ground_truth,
+    operations_since,
     table_versions,
 )
 from tests.processes import cli, cli_env
@@ -92,7 +93,8 @@ def test_an_always_on_run_compacts_each_table_when_its_log_counts_enough_files(
             wait_until(lambda: gold_counts_now(config) == ground_truth(config).gold, failed)
             land_wave(landing, rng, wave)
         wait_until(lambda: gold_counts_now(config) == ground_truth(config).gold, failed)
-        time.sleep(2)  # one more look at the appended tables
+        bronze = config.table("bronze").path
+        wait_until(lambda: "OPTIMIZE" in operations_since(bronze, None), failed)
     finally:
         stop.set()
         thread.join(120)
