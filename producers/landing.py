@@ -190,7 +190,10 @@ def _entries(root: Path) -> Iterator[tuple[os.DirEntry[str], str | None]]:
                 is_dir = not link and entry.is_dir(follow_symlinks=False)
                 if not (link or is_dir or entry.name.endswith(".json")):
                     continue
-                size = 0 if link or is_dir else entry.stat(follow_symlinks=False).st_size
+                try:
+                    size = 0 if link or is_dir else entry.stat(follow_symlinks=False).st_size
+                except FileNotFoundError:
+                    continue  # bronze's source archived it since the listing: not landing's
                 reason = unreadable_reason(entry.name, is_link=link, size=size)
                 if is_dir and reason is None:
                     folders.append(Path(entry.path))
@@ -213,7 +216,10 @@ def screen_landing(landing: str | os.PathLike[str]) -> list[SetAside]:
         while os.path.lexists(target):
             target = target.with_name(f"{target.name}.{uuid.uuid4().hex[:6]}")
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(path, target)  # a link is moved itself, never its target
+        try:
+            os.rename(path, target)  # a link is moved itself, never its target
+        except FileNotFoundError:
+            continue  # archived since the listing
         moved.append(SetAside(path, target, reason))
     return moved
 
@@ -232,7 +238,10 @@ def landing_listing(landing: str | os.PathLike[str]) -> Listing:
     listing = {}
     for entry, reason in _entries(Path(landing)):
         if reason is None and entry.is_file(follow_symlinks=False):
-            stat = entry.stat(follow_symlinks=False)
+            try:
+                stat = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # archived since the listing
             if stat.st_size > 0:
                 listing[entry.path] = (stat.st_size, stat.st_mtime_ns)
     return listing

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from producers.landing import (
     build_envelope,
     landed_files,
     landing_fingerprint,
+    landing_listing,
     landing_relpath,
     screen_landing,
     set_aside_files,
@@ -197,3 +199,32 @@ def test_a_file_larger_than_a_page_may_be_is_set_aside_with_its_size(tmp_path):
     ]
     assert landed_files(landing) == [page, edge]
     assert set_aside_files(landing) == [landing / SET_ASIDE / huge.relative_to(landing)]
+
+
+def test_screening_and_listing_go_on_while_bronze_archives_pages_under_them(tmp_path):
+    # Bronze's source moves each page it read out of landing at any moment: a page listed
+    # but gone before its size is read is simply no longer landing's.
+    landing = tmp_path / "landing"
+    folder = landing / "omdb" / "search" / "x" / "all"
+    folder.mkdir(parents=True)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    pages = [folder / f"page-{i:04d}.json" for i in range(3000)]
+    for page in pages:
+        page.write_text('{"ok": 1}')
+    done = threading.Event()
+
+    def archive_all() -> None:
+        for page in pages:
+            os.rename(page, archive / page.name)
+        done.set()
+
+    mover = threading.Thread(target=archive_all)
+    mover.start()
+    rounds = 0
+    while not done.is_set() or rounds == 0:
+        assert screen_landing(landing) == []
+        assert set(landing_listing(landing)) <= {str(p) for p in pages}
+        rounds += 1
+    mover.join()
+    assert landing_listing(landing) == {}
