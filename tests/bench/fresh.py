@@ -96,15 +96,6 @@ def variants(given: list[str] | None) -> dict[str, dict[str, str]]:
     return chosen
 
 
-def with_event_log(env: dict[str, str], folder: Path) -> dict[str, str]:
-    """``env`` with Spark's event log written into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    confs = [env.get("OMDB_SPARK_CONF", ""), "spark.eventLog.enabled=true"]
-    confs += ["spark.eventLog.compress=false", "spark.eventLog.rolling.enabled=false"]
-    confs.append(f"spark.eventLog.dir={folder}")
-    return {**env, "OMDB_SPARK_CONF": ";".join(filter(None, confs))}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=3000, help="pages of history")
@@ -136,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             env = {**os.environ, **extra}
             events = Path(root) / "events" / f"{variant}-{sample}".replace(" ", "-")
             if args.event_log:
-                env = with_event_log(env, events)
+                env = timeline.with_event_log(env, events)
             argv_one = ["--one", root, str(page), "--new", str(args.new)]
             done = subprocess.run(
                 [sys.executable, "-m", "tests.bench.fresh", *argv_one],

@@ -7,6 +7,7 @@ import threading
 from collections import defaultdict
 
 from streaming.read.progress import ProgressListener
+from tests.bench.hops import Span, span_of
 
 
 class BatchTimes(ProgressListener):
@@ -15,6 +16,7 @@ class BatchTimes(ProgressListener):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.batches: dict[str, list[dict[str, int]]] = defaultdict(list)
+        self.spans: dict[str, list[Span]] = defaultdict(list)  # by stream: "bronze"...
 
     def onQueryProgress(self, event) -> None:
         progress = event.progress
@@ -22,10 +24,12 @@ class BatchTimes(ProgressListener):
             return
         with self._lock:
             self.batches[progress.name].append(dict(progress.durationMs))
+            self.spans[progress.name.removeprefix("omdb_")].append(span_of(progress))
 
     def clear(self) -> None:
         with self._lock:
             self.batches.clear()
+            self.spans.clear()
 
     def summary(self) -> dict[str, dict]:
         """Per query: batch count, p50/p95 of the whole trigger and of each phase (ms)."""

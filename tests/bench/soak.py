@@ -10,7 +10,10 @@ entries are recorded, with the landing
 folder's live and archived pages. At the end: gold against the plain-Python
 computation, every batch's time (p95 of the first and the last minutes), freshness
 (landing to the first time gold's total, polled every 0.5 s, counts the page's new titles,
-over the pages that brought one), and a plot of the samples.
+over the pages that brought one), a page's way to gold hop by hop (``tests.bench.hops``),
+the Spark jobs each stream's batches ran (from the run's event log), the CPU share the
+process took while fed and, over ``--idle`` seconds before the first page, with nothing
+landing, and a plot of the samples.
 
     .venv/bin/python -m tests.bench.soak --pages 10000 --minutes 30
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import statistics
 import tempfile
 import threading
@@ -34,7 +38,9 @@ from streaming.pipeline.checkpoints import local_table_version
 from streaming.pipeline.runner import run_available_now, run_continuous
 from streaming.read.storage import on_disk
 from streaming.runtime.session import get_spark
+from tests.bench import timeline
 from tests.bench.generate import BASE_TIME, generate
+from tests.bench.hops import commits, jobs_per_batch, print_split, split
 from tests.bench.listener import BatchTimes
 from tests.bench.run import freshness_from, gate
 from tests.invariants import delta_rs_rows, gold_counts, operations_since, titles_by_fetch
@@ -83,9 +89,10 @@ def soak(spark, args, out: Path) -> dict:
 
     runner = threading.Thread(target=run, daemon=True)
     runner.start()
+    idle = idle_share(args.idle)
     watch = GoldWatch(config)
     watch.start()
-    started = time.time()
+    started, cpu_before = time.time(), cpu_seconds()
     samples, landed_at = [sample(spark, config, started)], []
     next_sample = started + args.sample
     page = args.pages
@@ -111,6 +118,13 @@ def soak(spark, args, out: Path) -> dict:
         "pages": args.pages,
         "landed": len(landed_at),
         "freshness": soak_freshness(config, args.pages, landed_at, watch.totals),
+        "hops": split(
+            landed_at,
+            listener.spans,
+            {key: commits(config.table(key).path) for key in ("bronze", "silver", "gold")},
+        ),
+        "idle_cpu_share": idle,
+        "cpu_share": round((cpu_seconds() - cpu_before) / ((time.time() - started) * cores()), 2),
         "gold_total": sum(gold_counts(config).values()),
         "batches": dict(listener.batches),
         "samples": samples,
@@ -153,6 +167,30 @@ def soak_freshness(
             needed.append(total)
         before = total if total is not None else before
     return freshness_from(totals, pages, needed)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its children (the JVM) so far."""
+    import psutil
+
+    me = psutil.Process()
+    times = [me.cpu_times()] + [child.cpu_times() for child in me.children(recursive=True)]
+    return sum(t.user + t.system for t in times)
+
+
+def idle_share(seconds: float, settle: float = 10.0) -> float | None:
+    """The share of every core the always-on streams take with nothing landing, over
+    ``seconds`` after ``settle`` seconds for them to start."""
+    if seconds <= 0:
+        return None
+    time.sleep(settle)
+    before, started = cpu_seconds(), time.time()
+    time.sleep(seconds)
+    return round((cpu_seconds() - before) / ((time.time() - started) * cores()), 3)
+
+
+def cores() -> int:
+    return os.cpu_count() or 1
 
 
 def p95(values: list[float]) -> float | None:
@@ -210,13 +248,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--maintain-every", type=float, default=120, help="vacuum cadence (s)")
     parser.add_argument("--retention", type=int, default=60, help="deleted-file retention (s)")
     parser.add_argument("--log-retention", type=int, default=300, help="commits kept (s)")
+    parser.add_argument(
+        "--idle", type=float, default=60, help="seconds of nothing landing first, for CPU"
+    )
     parser.add_argument("--sample", type=float, default=30, help="seconds between samples")
     parser.add_argument("--out", default="bench-results", help="folder for the results")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    events = (out / "events").resolve()
+    os.environ.update(timeline.with_event_log(dict(os.environ), events))
     spark = get_spark("omdb-bench-soak", log_dir=out / "logs")
     result = soak(spark, args, out)
+    app_id = spark.sparkContext.applicationId
+    spark.stop()  # the event log is whole once the application ends
+    result["jobs_per_batch"] = jobs_per_batch(events / app_id)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (out / f"soak-{stamp}.json").write_text(json.dumps(result, indent=2))
     plot(result, out / f"soak-{stamp}.png")
@@ -240,6 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"landing: {end['landing_live']} live, {end['landing_archived']} archived")
     for key, ops in result["operations"].items():
         print(f"{key}: commits while fed: {ops}")
+    print_split(result["hops"], result["jobs_per_batch"])
+    print(
+        f"CPU: this process and its JVM used {result['cpu_share']:.0%} of every core while fed, "
+        f"{result['idle_cpu_share'] or 0:.1%} idle"
+    )
     fresh = result["freshness"]
     print(
         f"freshness (landing to gold) over {fresh['counted']} pages: "

@@ -24,6 +24,15 @@ _SQL = "org.apache.spark.sql.execution.ui.SparkListenerSQLExecution"
 _TABLE = re.compile(r"/tables/([^/,\]\s]+)")
 
 
+def with_event_log(env: dict[str, str], folder: Path) -> dict[str, str]:
+    """``env`` with Spark's event log written into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    confs = [env.get("OMDB_SPARK_CONF", ""), "spark.eventLog.enabled=true"]
+    confs += ["spark.eventLog.compress=false", "spark.eventLog.rolling.enabled=false"]
+    confs.append(f"spark.eventLog.dir={folder}")
+    return {**env, "OMDB_SPARK_CONF": ";".join(filter(None, confs))}
+
+
 def label(event: dict) -> str:
     """What one SQL execution did, from its plan."""
     plan = event.get("physicalPlanDescription", "")
