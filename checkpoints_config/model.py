@@ -19,8 +19,12 @@ _UNIT_NAMES = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours
 _MILLIS = {"milliseconds": 1, "seconds": 1_000, "minutes": 60_000, "hours": 3_600_000}
 
 TriggerMode = Literal["available-now", "continuous"]
-StreamName = Literal["bronze", "silver", "gold"]
-STREAMS: tuple[StreamName, ...] = ("bronze", "silver", "gold")
+StreamName = Literal["bronze", "silver", "gold", "quality"]
+STREAMS: tuple[StreamName, ...] = ("bronze", "silver", "gold", "quality")
+# The quality stream (quarantine and DQ counts, off gold's path) triggers at most this
+# often in an always-on run: each of its batches costs two commits, and a slower trigger
+# gathers many pages into one.
+QUALITY_INTERVAL = "30 seconds"
 
 
 class ConfigError(ValueError):
@@ -202,6 +206,7 @@ class PipelineConfig:
     bronze: StreamConfig
     silver: StreamConfig
     gold: StreamConfig
+    quality: StreamConfig
     tables: TableNames = field(default_factory=TableNames)
     catalog: str | None = None
     schema: str | None = None
@@ -233,8 +238,8 @@ class PipelineConfig:
         return self.catalog is not None
 
     @property
-    def streams(self) -> tuple[StreamConfig, StreamConfig, StreamConfig]:
-        return (self.bronze, self.silver, self.gold)
+    def streams(self) -> tuple[StreamConfig, ...]:
+        return (self.bronze, self.silver, self.gold, self.quality)
 
     def stream(self, name: str) -> StreamConfig:
         if name not in STREAMS:
@@ -258,11 +263,16 @@ class PipelineConfig:
         return replace(self, maintenance=replace(self.maintenance, every=every))
 
     def with_trigger(self, trigger: Trigger) -> PipelineConfig:
-        """The same config with every stream on ``trigger``."""
-        return replace(
-            self,
-            **{s.name: replace(s, trigger=trigger) for s in self.streams},
-        )
+        """The same config with every stream on ``trigger``; in an always-on run the
+        quality stream's interval is at least ``QUALITY_INTERVAL``."""
+        chosen = {s.name: replace(s, trigger=trigger) for s in self.streams}
+        if not trigger.one_shot and interval_seconds(trigger.interval) < interval_seconds(
+            QUALITY_INTERVAL
+        ):
+            chosen["quality"] = replace(
+                self.quality, trigger=replace(trigger, interval=QUALITY_INTERVAL)
+            )
+        return replace(self, **chosen)
 
 
 def _is_within(path: str, folder: str) -> bool:

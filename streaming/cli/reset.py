@@ -1,4 +1,4 @@
-"""``reset``: empty one layer and the layers after it, to be rebuilt by the next run."""
+"""``reset``: empty one layer and every layer it feeds, to be rebuilt by the next run."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from streaming.cli.options import config_of, location, say
 NAME = "reset"
 HELP = "rebuild a layer from the one below (after a lost checkpoint)"
 DESCRIPTION = (
-    "Empty the tables of one stream and of every stream after it, and remove their "
+    "Empty the tables of one stream and of every stream it feeds, and remove their "
     "checkpoints; the next `run` rebuilds them from the layer below (bronze from the landing "
-    "files, which are never touched). Use it when a checkpoint was deleted or damaged."
+    "files, which are never touched; quality, which keeps quarantine and the DQ metrics, "
+    "from bronze). Use it when a checkpoint was deleted or damaged."
 )
 OPTIONS = location
 

@@ -1,4 +1,4 @@
-"""``run``: the three streams, available-now or continuous."""
+"""``run``: the four streams, available-now or continuous."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from streaming.cli.options import add_maintain_every, config_of, location, say
 NAME = "run"
 HELP = "run bronze → silver → gold"
 DESCRIPTION = (
-    "Run the three streams with their checkpoints. available-now catches up with everything "
+    "Run the four streams with their checkpoints. available-now catches up with everything "
     "landed and stops; continuous keeps running micro-batches until Ctrl-C, then stops "
     "cleanly (an interrupted batch is redone, exactly once)."
 )
@@ -70,7 +70,7 @@ def catch_up(spark, config: PipelineConfig) -> None:
     from streaming.pipeline.runner import run_available_now
     from streaming.read.progress import BatchLines
 
-    say("running bronze → silver → gold (available-now)")
+    say("running bronze → silver → gold, and quality beside them (available-now)")
     run_available_now(
         spark, config, on_stream_done=print_stream, say=say, on_batch=BatchLines(config, say)
     )

@@ -19,7 +19,7 @@ from streaming.read.answer_limits import AnswerLimits
 NAME = "serve"
 HELP = "the local always-on lakehouse: streams, SQL and status in one process"
 DESCRIPTION = (
-    "Run the three streams continuously in one long-running process that also answers "
+    "Run the four streams continuously in one long-running process that also answers "
     "`query`, `status` and `report` from other terminals (no JVM of their own) and hosts "
     "Spark Connect, all on loopback and for your user only: a secret made at each start, "
     "kept in <root>/state/serve.json (readable by you alone), is required by both. New "

@@ -1,7 +1,7 @@
 """The pipeline's shape, declared once: each layer's source, the tables it writes, how it starts.
 
-The runner starts the layers in this order, ``reset`` empties a layer's tables and the
-ones after it, and ``status`` measures each layer's lag against its source.
+The runner starts the layers in this order, ``reset`` empties a layer's tables and those
+of every layer it feeds, and ``status`` measures each layer's lag against its source.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def start_bronze(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
 
 
 def start_silver(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
-    """Bronze appends → silver MERGE, quarantine and DQ metrics."""
+    """Bronze appends → silver MERGE (what gold needs, and nothing else)."""
     from streaming.pipeline.streams import read_table_stream, start_stream
     from streaming.pipeline.writers import SilverBatchWriter
 
@@ -51,6 +51,18 @@ def start_gold(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
     return start_stream(source, config.gold, foreach_batch=GoldBatchWriter(config))
 
 
+def start_quality(spark: SparkSession, config: PipelineConfig) -> StreamingQuery:
+    """Bronze appends → quarantine and DQ metrics, beside silver and off gold's path."""
+    from streaming.pipeline.streams import read_table_stream, start_stream
+    from streaming.pipeline.writers import QualityBatchWriter
+
+    source = read_table_stream(
+        spark, config.table("bronze"), max_files=config.quality.max_files_per_trigger
+    )
+    writer = QualityBatchWriter.on_driver(spark, config)
+    return start_stream(source, config.quality, foreach_batch=writer)
+
+
 @dataclass(frozen=True)
 class Layer:
     """One stream of the chain: what it reads, which tables it writes, how it starts."""
@@ -63,8 +75,10 @@ class Layer:
 
 LAYERS: tuple[Layer, ...] = (
     Layer("bronze", LANDING, ("bronze",), start_bronze),
-    Layer("silver", "bronze", ("silver", "quarantine", "dq_metrics"), start_silver),
+    Layer("silver", "bronze", ("silver",), start_silver),
     Layer("gold", "silver", ("gold",), start_gold),
+    # Beside the chain, not in it: it reads bronze, and nothing waits for it.
+    Layer("quality", "bronze", ("quarantine", "dq_metrics"), start_quality),
 )
 
 
@@ -79,5 +93,10 @@ def layer(name: str) -> Layer:
 
 
 def downstream_of(name: str) -> tuple[Layer, ...]:
-    """Layer ``name`` and every layer fed by it, in order."""
-    return LAYERS[LAYERS.index(layer(name)) :]
+    """Layer ``name`` and every layer fed by it, directly or not, in order."""
+    chosen = [layer(name)]
+    for candidate in LAYERS:  # in order: a layer comes after the one it reads
+        fed = {key for item in chosen for key in item.outputs}
+        if candidate not in chosen and candidate.source in fed:
+            chosen.append(candidate)
+    return tuple(chosen)

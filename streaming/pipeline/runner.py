@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from pyspark.errors import StreamingQueryException
 from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
-from checkpoints_config import PipelineConfig
+from checkpoints_config import PipelineConfig, StreamConfig
 from checkpoints_config.targets import on_databricks
 from producers.landing import Listing, fingerprint, landing_listing, screen_landing
 from streaming.errors import LakehouseError, first_line
@@ -96,45 +97,99 @@ def run_available_now(
     say: Say = _quiet,
     on_batch: OnBatch | None = None,
 ) -> RunSummary:
-    """Catch every layer up with what has landed, one layer after the other, then stop.
+    """Catch every layer up with what has landed, then stop.
 
-    ``on_stream_done`` gets each layer's summary when it is done; ``on_batch`` each
-    batch that read something, with its progress, as the run goes.
+    The chain (bronze → silver → gold) runs one layer after the other; a layer beside it
+    (quality, which reads bronze) starts once its source is caught up and runs while the
+    chain goes on, on the other core. ``on_stream_done`` gets each layer's summary when
+    it is done; ``on_batch`` each batch that read something, with its progress, as the
+    run goes. The summary lists the layers in ``LAYERS``' order.
     """
     check_landing(config)
     with pipeline_lock(config):
         prepare(spark, config, say)
-        summary = RunSummary()
-        upstream_wrote = True
-        for layer in LAYERS:
-            if layer.source == LANDING:
-                landed = landing_now(config)
-                skip = landed is not None and fingerprint(landed) == landing_seen(
-                    _checkpoint(config, layer)
-                )
-            else:
-                landed = None
-                skip = not upstream_wrote and caught_up(config, layer)
-            if skip:
-                # Nothing new to read, and the checkpoint says so: starting the query would
-                # only find that out (listing every landed file, seconds at 100,000 files).
-                stream_summary = StreamSummary(layer.name)
-            else:
-                stream_summary = _catch_up(spark, config, layer, on_batch)
-                if landed is not None:
-                    # Every file listed was there when the query started, and available-now
-                    # reads all it found at its start; those it archived meanwhile are in
-                    # neither listing, one that landed meanwhile only in the second.
-                    mark_landing_seen(
-                        _checkpoint(config, layer), fingerprint(still_there(landed, config))
-                    )
-            upstream_wrote = stream_summary.batches > 0
-            summary.streams.append(stream_summary)
-            if on_stream_done:
-                on_stream_done(stream_summary)
+        chain, beside = chain_and_beside(LAYERS)
+        done: dict[str, StreamSummary] = {}
+        wrote: dict[str, bool] = {}  # by table: did this run write to it?
+
+        def run(layer: Layer) -> StreamSummary:
+            stream_summary = _run_layer(spark, config, layer, wrote, on_batch)
+            wrote.update(dict.fromkeys(layer.outputs, stream_summary.batches > 0))
+            return stream_summary
+
+        with ThreadPoolExecutor(max_workers=max(len(beside), 1)) as pool:
+            started: list[tuple[Layer, Future[StreamSummary]]] = []
+            try:
+                for layer in chain:
+                    done[layer.name] = run(layer)
+                    if on_stream_done:
+                        on_stream_done(done[layer.name])
+                    started += [
+                        (other, pool.submit(run, other))
+                        for other in beside
+                        if other.source in layer.outputs
+                    ]
+            except BaseException:
+                # The chain's failure is the one told: the layers beside it are stopped
+                # (a batch cut short re-runs from its checkpoint) and not waited for.
+                stop_queries(spark, [config.stream(layer.name) for layer, _ in started])
+                raise
+            for layer, future in started:
+                done[layer.name] = future.result()
+                if on_stream_done:
+                    on_stream_done(done[layer.name])
         for name in compact_due(spark, config):
             say(f"compacted {name}: it held {COMPACT_AT_FILES} data files or more")
-        return summary
+        return RunSummary([done[layer.name] for layer in LAYERS])
+
+
+def stop_queries(spark: SparkSession, streams: Sequence[StreamConfig]) -> None:
+    """Stop the active queries of ``streams``, if any."""
+    names = {stream.query_name for stream in streams}
+    for query in spark.streams.active:
+        if query.name in names:
+            query.stop()
+
+
+def chain_and_beside(layers: Sequence[Layer]) -> tuple[list[Layer], list[Layer]]:
+    """The layers each fed by the one before (the chain to gold), and the others."""
+    chain: list[Layer] = []
+    beside: list[Layer] = []
+    for layer in layers:
+        if not chain or layer.source in chain[-1].outputs:
+            chain.append(layer)
+        else:
+            beside.append(layer)
+    return chain, beside
+
+
+def _run_layer(
+    spark: SparkSession,
+    config: PipelineConfig,
+    layer: Layer,
+    wrote: dict[str, bool],
+    on_batch: OnBatch | None,
+) -> StreamSummary:
+    """One layer caught up, or left alone when it has nothing new to read."""
+    if layer.source == LANDING:
+        landed = landing_now(config)
+        skip = landed is not None and fingerprint(landed) == landing_seen(
+            _checkpoint(config, layer)
+        )
+    else:
+        landed = None
+        skip = not wrote.get(layer.source, True) and caught_up(config, layer)
+    if skip:
+        # Nothing new to read, and the checkpoint says so: starting the query would
+        # only find that out (listing every landed file, seconds at 100,000 files).
+        return StreamSummary(layer.name)
+    stream_summary = _catch_up(spark, config, layer, on_batch)
+    if landed is not None:
+        # Every file listed was there when the query started, and available-now reads
+        # all it found at its start; those it archived meanwhile are in neither
+        # listing, one that landed meanwhile only in the second.
+        mark_landing_seen(_checkpoint(config, layer), fingerprint(still_there(landed, config)))
+    return stream_summary
 
 
 def _checkpoint(config: PipelineConfig, layer: Layer) -> str:

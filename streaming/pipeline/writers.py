@@ -1,4 +1,4 @@
-"""The foreachBatch writers of silver and gold: what each micro-batch writes, exactly once.
+"""The foreachBatch writers of silver, gold and quality: what each batch writes, exactly once.
 
 Every MERGE is plain SQL over a temporary view of the batch, and is idempotent by its
 data: silver keeps the newest observation per title (an older or replayed one changes
@@ -155,11 +155,51 @@ def merge_changes(
 
 
 class SilverBatchWriter:
-    """foreachBatch of the silver stream: MERGE titles, quarantine failures, record DQ counts.
+    """foreachBatch of the silver stream: MERGE the batch's valid titles, nothing else.
 
-    Three writes to three tables, each idempotent: if the batch dies between them, its
-    re-run finds the MERGE already applied, skips the appends already committed, and
-    makes the rest.
+    What failed a rule is quarantined and counted by the quality stream, from the same
+    bronze rows with the same transforms, so that silver's batch, and gold after it,
+    waits for no write gold does not need.
+    """
+
+    def __init__(self, config: PipelineConfig, *, cache: bool) -> None:
+        self.config = config
+        self.cache = cache
+
+    @classmethod
+    def on_driver(cls, spark: SparkSession, config: PipelineConfig) -> SilverBatchWriter:
+        """The writer with what only the driver may decide: caching."""
+        return cls(config, cache=not on_serverless())
+
+    def __call__(self, bronze_df: DataFrame, batch_id: int) -> None:
+        titles_df = (
+            bronze_df.transform(silver.explode_search_results)
+            .transform(silver.clean_search_results)
+            .transform(silver.filter_valid_records)
+            .transform(silver.deduplicate_titles)
+        )
+        # Read twice (the ids, the MERGE): read the files once.
+        with reused(titles_df, self.cache) as titles:
+            keys = batch_keys(titles)
+            if keys == []:
+                return  # no valid title (a page of errors, or bronze compacted): nothing to do
+            merge_changes(
+                titles,
+                self.config.table("silver"),
+                silver.filter_changing_titles,
+                functools.partial(merge_silver_sql, keys=keys),
+                current_filter=None if keys is None else key_filter("imdb_id", keys),
+            )
+        # Here, between two of its MERGEs, a compaction cannot conflict with one: about one
+        # batch in COMPACT_AT_FILES pays it (no data change: gold reads none of it).
+        compact_if_due(bronze_df.sparkSession, self.config.table("silver"))
+
+
+class QualityBatchWriter:
+    """foreachBatch of the quality stream: quarantine what fails a rule, record DQ counts.
+
+    Two appends, each idempotent (Delta's txnAppId/txnVersion): if the batch dies between
+    them, its re-run skips the one already committed and makes the other.
     """
 
     def __init__(self, config: PipelineConfig, identity: QueryIdentity, *, cache: bool) -> None:
@@ -168,15 +208,15 @@ class SilverBatchWriter:
         self.cache = cache
 
     @classmethod
-    def on_driver(cls, spark: SparkSession, config: PipelineConfig) -> SilverBatchWriter:
+    def on_driver(cls, spark: SparkSession, config: PipelineConfig) -> QualityBatchWriter:
         """The writer with what only the driver may decide: caching and the query id."""
-        identity = QueryIdentity.read(spark, config.silver.checkpoint_location)
+        identity = QueryIdentity.read(spark, config.quality.checkpoint_location)
         return cls(config, identity, cache=not on_serverless())
 
     def __call__(self, bronze_df: DataFrame, batch_id: int) -> None:
         spark = bronze_df.sparkSession
         app_id = self.identity.get(spark)
-        # Read several times below (MERGE, quarantine, counts): read the files once.
+        # Read several times below (quarantine, counts): read the files once.
         with reused(bronze_df, self.cache) as pages_df:
             results_df = pages_df.transform(silver.explode_search_results).transform(
                 silver.clean_search_results
@@ -184,28 +224,10 @@ class SilverBatchWriter:
             with reused(results_df, self.cache) as checked_df:
                 counts = silver.rule_counts(checked_df, pages_df)
                 if not silver.pages_in(counts):
-                    # A batch of no page (bronze was compacted): nothing to merge or count.
-                    return
-                self.write_titles(checked_df)
+                    return  # a batch of no page (bronze was compacted): nothing to count
                 if any(failed for _, _, failed in counts):
                     self.write_quarantine(checked_df, pages_df, app_id, batch_id)
                 self.write_metrics(spark, counts, app_id, batch_id)
-        # Here, between two of its MERGEs, a compaction cannot conflict with one: about one
-        # batch in COMPACT_AT_FILES pays it (no data change: gold reads none of it).
-        compact_if_due(spark, self.config.table("silver"))
-
-    def write_titles(self, checked_df: DataFrame) -> None:
-        titles_df = checked_df.transform(silver.filter_valid_records).transform(
-            silver.deduplicate_titles
-        )
-        keys = batch_keys(titles_df)
-        merge_changes(
-            titles_df,
-            self.config.table("silver"),
-            silver.filter_changing_titles,
-            functools.partial(merge_silver_sql, keys=keys),
-            current_filter=None if keys is None else key_filter("imdb_id", keys),
-        )
 
     def write_quarantine(
         self, checked_df: DataFrame, bronze_df: DataFrame, app_id: str, batch_id: int
@@ -224,7 +246,7 @@ class SilverBatchWriter:
         self, spark: SparkSession, counts: list[tuple[str, int, int]], app_id: str, batch_id: int
     ) -> None:
         metrics_df = spark.createDataFrame(
-            [("silver", batch_id, rule, passed, failed) for rule, passed, failed in counts],
+            [("quality", batch_id, rule, passed, failed) for rule, passed, failed in counts],
             "stream string, batch_id long, rule string, passed long, failed long",
         ).withColumn("recorded_at", F.current_timestamp())
         # A handful of rows: one file per batch, not one per default partition.

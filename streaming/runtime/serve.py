@@ -1,6 +1,6 @@
 """``omdb-lakehouse serve``: the local always-on lakehouse.
 
-One process, one JVM: the three streams run continuously on a local session that also
+One process, one JVM: the four streams run continuously on a local session that also
 hosts Spark Connect and answers the CLI's light client over HTTP on loopback: ``query``
 and ``report`` send SQL, ``status`` asks what the streams are doing, and none of them
 starts a JVM. Both answer only their user: a secret made at each start is required by

@@ -134,7 +134,7 @@ def test_datafusion_bad_sql_is_one_clear_line(demo_root, capsys):
 def test_status_reports_streams_tables_and_rules(demo_root, capsys):
     assert main(["status", "--format", "json", "--root", demo_root]) == 0
     status = json.loads(capsys.readouterr().out)
-    assert [s["name"] for s in status["streams"]] == ["bronze", "silver", "gold"]
+    assert [s["name"] for s in status["streams"]] == ["bronze", "silver", "gold", "quality"]
     assert all(s["last_batch"] == 0 for s in status["streams"])
     assert status["streams"][0]["lag"] == "0 files pending"
     assert status["streams"][1]["lag"] == "0 bronze versions behind"

@@ -16,7 +16,7 @@ import pytest
 from streaming.cli import main
 from streaming.errors import LakehouseError
 from streaming.pipeline.runner import run_available_now
-from streaming.pipeline.tables import read_table, table_version
+from streaming.pipeline.tables import read_table
 from tests.invariants import assert_invariants, table_versions
 from tests.pages import item
 from tests.waves import land_wave
@@ -50,7 +50,7 @@ def test_a_batch_whose_commit_was_lost_reruns_without_effect(any_spark, config, 
     land_wave(landing, random.Random(2), wave=0)
     run_available_now(spark, config)
     versions = table_versions(config)
-    for stream in ("gold", "silver", "bronze"):
+    for stream in ("quality", "gold", "silver", "bronze"):
         lost = last_commit(config.stream(stream).checkpoint_location)
         lost.unlink()
         lost.with_name(f".{lost.name}.crc").unlink(missing_ok=True)  # a crash leaves neither
@@ -62,31 +62,33 @@ def test_a_batch_whose_commit_was_lost_reruns_without_effect(any_spark, config, 
     assert_invariants(config)
 
 
-def test_a_failure_between_silver_writes_recovers_consistently(any_spark, config, landing):
+def test_a_failure_between_the_quality_writes_recovers_consistently(any_spark, config, landing):
     spark = any_spark
     landing.page([item("tt0000009", "Nine", "2009")], term="first")
     run_available_now(spark, config)
     landing.page([item("tt0000001", "One", "2001"), item("bad", "Bad id", "2002")])
     landing.raw("{truncated")
-    # A real failure after silver's MERGE, on any runtime: quarantine's log gets a
-    # commit that cannot be read, so the append that follows the MERGE fails.
+    # A real failure after the quarantine append, on any runtime: the DQ metrics' log
+    # gets a commit that cannot be read, so the append that follows fails.
     versions = table_versions(config)
-    quarantine_log = Path(config.table("quarantine").path, "_delta_log")
-    broken = quarantine_log / f"{versions['quarantine'] + 1:020d}.json"
+    metrics_log = Path(config.table("dq_metrics").path, "_delta_log")
+    broken = metrics_log / f"{versions['dq_metrics'] + 1:020d}.json"
     broken.write_text("{not a commit")
 
-    with pytest.raises(LakehouseError, match="silver stream failed"):
+    with pytest.raises(LakehouseError, match="quality stream failed"):
         run_available_now(spark, config)
-    silver_version = table_version(spark, config.table("silver"))
-    assert silver_version == versions["silver"] + 1, "the MERGE should have committed first"
+    after_failure = table_versions(config)
+    assert after_failure["quarantine"] == versions["quarantine"] + 1, "quarantine goes first"
+    # Gold does not wait for the quality stream: it counted the new title before it failed.
+    assert after_failure["gold"] == versions["gold"] + 1
 
     broken.unlink()
     run_available_now(spark, config)
 
-    assert table_versions(config)["silver"] == silver_version  # MERGE not redone
+    assert table_versions(config)["quarantine"] == after_failure["quarantine"]  # not redone
     assert_invariants(config)
     metrics = read_table(spark, config.table("dq_metrics"))
-    assert metrics.count() == metrics.select("batch_id", "rule").distinct().count()
+    assert metrics.count() == metrics.select("stream", "batch_id", "rule").distinct().count()
     quarantine = read_table(spark, config.table("quarantine"))
     assert quarantine.count() == 2
 
@@ -153,12 +155,21 @@ def test_bad_files_do_not_stop_the_stream(spark, config, landing):
     assert quarantined.count() == 6
 
 
+def dq_totals(spark, config) -> dict[str, tuple[int, int]]:
+    """Passed and failed per rule, over every DQ-metrics row."""
+    rows = read_table(spark, config.table("dq_metrics")).groupBy("rule").sum("passed", "failed")
+    return {r["rule"]: (r["sum(passed)"], r["sum(failed)"]) for r in rows.collect()}
+
+
 def test_a_deleted_checkpoint_is_refused_then_reset_rebuilds(spark, config, landing, capsys):
     land_wave(landing, random.Random(3), wave=0)
     run_available_now(spark, config)
     root = str(Path(config.table_root).parent)
-    # One layer at a time on the same root: each reset rebuilds from the layer below.
-    for stream in ("gold", "silver", "bronze"):
+    counted = dq_totals(spark, config)
+    # One layer at a time on the same root: each reset rebuilds from the layer below. A
+    # root made before the quality stream existed is the first case: it has no quality
+    # checkpoint, and `reset --stream quality` counts the rules again from bronze.
+    for stream in ("quality", "gold", "silver", "bronze"):
         shutil.rmtree(config.stream(stream).checkpoint_location)
         capsys.readouterr()
 
@@ -170,6 +181,7 @@ def test_a_deleted_checkpoint_is_refused_then_reset_rebuilds(spark, config, land
         assert main(["reset", "--stream", stream, "--root", root]) == 0
         assert main(["run", "--root", root]) == 0
         assert_invariants(config)
+        assert dq_totals(spark, config) == counted
     before = table_versions(config)
     assert main(["run", "--root", root]) == 0
     assert table_versions(config) == before

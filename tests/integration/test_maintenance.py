@@ -180,7 +180,9 @@ def test_a_stream_behind_the_retention_is_not_vacuumed_past_and_recovers(spark, 
     )
     run_in_waves(spark, config, landing, 2)
     land_wave(landing, random.Random(8), 2)
-    for layer in LAYERS[:2]:  # gold stays behind silver
+    for layer in LAYERS:
+        if layer.name == "gold":
+            continue  # gold stays behind silver
         layer.start(spark, config).awaitTermination()
     time.sleep(RETENTION + 1)
 
@@ -191,7 +193,7 @@ def test_a_stream_behind_the_retention_is_not_vacuumed_past_and_recovers(spark, 
     assert not silver.vacuumed and "gold stream has not read it since" in silver.refused
     assert "omdb-lakehouse reset --stream gold" in silver.refused
     assert any("not vacuumed: the gold stream" in line for line in lines)
-    assert done[config.tables.bronze].vacuumed  # silver has read all of bronze
+    assert done[config.tables.bronze].vacuumed  # silver and quality have read all of bronze
     assert done[config.tables.gold].vacuumed  # no stream reads gold
 
     run_available_now(spark, config)  # gold catches up, from files still there

@@ -101,12 +101,12 @@ def test_second_run_with_nothing_new_changes_no_table(any_spark, ran):
     # landed file, silver and gold read every version.
     bronze_checkpoint = ran.stream("bronze").checkpoint_location
     assert landing_seen(bronze_checkpoint) == landing_fingerprint(ran.landing_path)
-    assert caught_up(ran, layer("silver")) and caught_up(ran, layer("gold"))
+    assert all(caught_up(ran, layer(name)) for name in ("silver", "gold", "quality"))
 
     summary = run_available_now(any_spark, ran)
 
     assert table_versions(ran) == before
-    assert [s.batches for s in summary.streams] == [0, 0, 0]
+    assert [s.batches for s in summary.streams] == [0, 0, 0, 0]
     assert_invariants(ran)
 
 

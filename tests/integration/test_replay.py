@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from checkpoints_config import PipelineConfig, local
 from streaming.pipeline.runner import run_available_now
 from streaming.pipeline.tables import read_table
-from streaming.pipeline.writers import GoldBatchWriter, SilverBatchWriter
+from streaming.pipeline.writers import GoldBatchWriter, QualityBatchWriter, SilverBatchWriter
 from tests.conf_guard import MARK
 from tests.invariants import assert_invariants, gold_counts, table_versions
 from tests.pages import Landing, item
@@ -77,12 +77,13 @@ def test_the_same_changes_from_a_newer_silver_version_are_applied(any_spark, ran
     assert gold_counts(ran) == before
 
 
-def test_replaying_a_silver_batch_changes_no_table(any_spark, ran):
+@pytest.mark.parametrize("writer", [SilverBatchWriter, QualityBatchWriter])
+def test_replaying_a_silver_or_quality_batch_changes_no_table(any_spark, ran, writer):
     spark = any_spark
     bronze = read_table(spark, ran.table("bronze"))
     versions = table_versions(ran)
 
-    SilverBatchWriter.on_driver(spark, ran)(bronze, 0)
+    writer.on_driver(spark, ran)(bronze, 0)
 
     assert table_versions(ran) == versions
     assert_invariants(ran)

@@ -173,7 +173,7 @@ def test_status_shows_streams_and_gold_freshness_while_serving(served):
             break
         time.sleep(1)
     assert status["serving"]["pid"] == served.process.pid
-    assert [s["name"] for s in status["streams"]] == ["bronze", "silver", "gold"]
+    assert [s["name"] for s in status["streams"]] == ["bronze", "silver", "gold", "quality"]
     assert status["streams"][0]["rows_since_start"] > 0  # the pages produce landed
     assert status["streams"][0]["lag"] == "0 files pending"
     assert all(s["last_batch"] is not None for s in status["streams"])
@@ -269,7 +269,7 @@ def test_a_statement_past_its_deadline_is_cancelled_and_the_streams_go_on(served
     done = served.cli("status", "--format", "json")
     assert done.returncode == 0, done.stderr
     status_now = json.loads(done.stdout)
-    assert [s["name"] for s in status_now["streams"]] == ["bronze", "silver", "gold"]
+    assert [s["name"] for s in status_now["streams"]] == ["bronze", "silver", "gold", "quality"]
     assert "error" not in json.dumps(status_now["streams"]).lower()
     assert served.gold_total() >= 0  # and the next statement is answered
 

@@ -96,9 +96,19 @@ def test_trigger_kwargs():
         Trigger("sometimes")
 
 
-def test_with_trigger_sets_every_stream(tmp_path):
+def test_with_trigger_sets_every_stream_and_the_quality_stream_no_faster_than_its_floor(tmp_path):
     config = local(tmp_path).with_trigger(Trigger("continuous", "1s"))
-    assert {s.trigger.as_kwargs()["processingTime"] for s in config.streams} == {"1 seconds"}
+    chain = {s.name: s.trigger.as_kwargs()["processingTime"] for s in config.streams}
+    assert chain == {
+        "bronze": "1 seconds",
+        "silver": "1 seconds",
+        "gold": "1 seconds",
+        "quality": "30 seconds",
+    }
+    slow = local(tmp_path).with_trigger(Trigger("continuous", "2 minutes"))
+    assert {s.trigger.interval for s in slow.streams} == {"2 minutes"}
+    once = local(tmp_path).with_trigger(Trigger())
+    assert {s.trigger.one_shot for s in once.streams} == {True}
 
 
 def test_stream_config_validates_its_limits():
