@@ -238,10 +238,7 @@ def landing_listing(landing: str | os.PathLike[str]) -> Listing:
     listing = {}
     for entry, reason in _entries(Path(landing)):
         if reason is None and entry.is_file(follow_symlinks=False):
-            try:
-                stat = entry.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                continue  # archived since the listing
+            stat = entry.stat(follow_symlinks=False)  # cached by _entries' size check
             if stat.st_size > 0:
                 listing[entry.path] = (stat.st_size, stat.st_mtime_ns)
     return listing

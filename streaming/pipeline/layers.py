@@ -6,7 +6,7 @@ of every layer it feeds, and ``status`` measures each layer's lag against its so
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -100,3 +100,12 @@ def downstream_of(name: str) -> tuple[Layer, ...]:
         if candidate not in chosen and candidate.source in fed:
             chosen.append(candidate)
     return tuple(chosen)
+
+
+def chain_and_beside(layers: Sequence[Layer]) -> tuple[list[Layer], list[Layer]]:
+    """The layers each fed by the one before (the chain to gold), and the others."""
+    chain: list[Layer] = []
+    beside: list[Layer] = []
+    for item in layers:
+        (chain if not chain or item.source in chain[-1].outputs else beside).append(item)
+    return chain, beside

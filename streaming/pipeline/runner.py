@@ -23,7 +23,7 @@ from streaming.pipeline.checkpoints import (
     local_table_version,
     mark_landing_seen,
 )
-from streaming.pipeline.layers import LANDING, LAYERS, Layer
+from streaming.pipeline.layers import LANDING, LAYERS, Layer, chain_and_beside
 from streaming.pipeline.lock import pipeline_lock
 from streaming.pipeline.maintenance import APPEND_ONLY, compact_due, maintain
 from streaming.pipeline.reset import check_checkpoints, finish_interrupted_reset
@@ -151,18 +151,6 @@ def stop_queries(spark: SparkSession, streams: Sequence[StreamConfig]) -> None:
             query.stop()
 
 
-def chain_and_beside(layers: Sequence[Layer]) -> tuple[list[Layer], list[Layer]]:
-    """The layers each fed by the one before (the chain to gold), and the others."""
-    chain: list[Layer] = []
-    beside: list[Layer] = []
-    for layer in layers:
-        if not chain or layer.source in chain[-1].outputs:
-            chain.append(layer)
-        else:
-            beside.append(layer)
-    return chain, beside
-
-
 def _run_layer(
     spark: SparkSession,
     config: PipelineConfig,
@@ -288,7 +276,7 @@ def run_continuous(
     screen_seconds: float = 2.0,
     compact_seconds: float = COMPACT_CHECK_SECONDS,
 ) -> RunSummary:
-    """Run all three layers as always-on micro-batches until ``stop`` is set.
+    """Run every layer as always-on micro-batches until ``stop`` is set.
 
     A query that fails stops the others and raises; stopping is clean: a batch cut
     short is re-run from its checkpoint next time, and its writes are idempotent.

@@ -20,7 +20,7 @@ from streaming.pipeline.checkpoints import (
     last_committed_batch,
     local_table_version,
 )
-from streaming.pipeline.layers import LANDING, layer
+from streaming.pipeline.layers import LANDING, LAYERS, chain_and_beside, layer
 from streaming.read.storage import LastUpkeep, last_upkeep, on_disk
 
 if TYPE_CHECKING:
@@ -106,7 +106,8 @@ def gold_freshness(
     ``running``: the streams are catching up by themselves (``serve``)."""
     newest = max((f.stat().st_mtime for f in landed_files(config.landing_path)), default=None)
     gold = _last_commit_time(config.table("gold").path)
-    caught_up = all(s.lag.startswith("0 ") for s in streams)
+    chain = {item.name for item in chain_and_beside(LAYERS)[0]}  # gold's way, not quality's
+    caught_up = all(s.lag.startswith("0 ") for s in streams if s.name in chain)
     if newest is None:
         text = "nothing has landed yet"
     elif caught_up and gold is not None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streaming.pipeline.layers import LAYERS, downstream_of
-from streaming.pipeline.runner import chain_and_beside
+from streaming.pipeline.layers import LAYERS, chain_and_beside, downstream_of
 
 
 def test_the_chain_runs_to_gold_and_the_quality_stream_beside_it():
