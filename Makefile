@@ -8,12 +8,14 @@ STAMP  := $(VENV)/.installed
 # The oldest Spark the deployed code must run on, in an environment of its own.
 FLOOR  := .venv-spark-floor
 FLOOR_STAMP := $(FLOOR)/.installed
+# The live page's tests drive Debian's chromium (Playwright cannot download its own here).
+CHROMIUM := /usr/bin/chromium
 BENCH_SIZES ?= 1k,10k
 HISTORY_SIZES ?= 10k,100k,300k
 SOAK_MINUTES ?= 30
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars spark-floor demo test test-fast lint format clean bench bench-history bench-soak bench-fresh bench-whole bench-compaction spark-connect
+.PHONY: help install jars spark-floor browser demo test test-fast lint format clean bench bench-history bench-soak bench-fresh bench-whole bench-compaction spark-connect
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +40,12 @@ $(FLOOR_STAMP): pyproject.toml
 
 spark-floor: $(FLOOR_STAMP) ## The Spark floor's environment (pyspark 4.0 and its Delta), for its test
 
+$(CHROMIUM):
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium
+
+browser: $(CHROMIUM) ## Debian's chromium, for the live page's tests (apt-get; sudo if not root)
+
 demo: jars ## Run the whole pipeline offline, summarise and chart gold
 	$(BIN)/omdb-lakehouse demo
 
@@ -52,7 +60,7 @@ format: $(STAMP) ## ruff: fix what can be fixed and format
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: jars spark-floor lint ## Lint, then every test (unit and integration, and the Spark floor's)
+test: jars spark-floor browser lint ## Lint, then every test (unit and integration, the Spark floor's, the live page's in chromium)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP) ## Only tests that need no Spark

@@ -44,7 +44,7 @@ def charting():
 
 def gold_rows(config: PipelineConfig) -> list[tuple]:
     """Gold's (year, media type, count) rows: from `serve`, with delta-rs, or with Spark."""
-    from streaming.read.report import GOLD_COLUMNS
+    from streaming.read.dashboard import GOLD_COLUMNS
 
     record = access.served(config)
     if record is not None or access.without_jvm(config):
@@ -69,7 +69,7 @@ def gold_rows(config: PipelineConfig) -> list[tuple]:
 
 def gold_rows_with_spark(spark, config: PipelineConfig) -> list[tuple]:
     from streaming.pipeline.tables import read_table, table_exists
-    from streaming.read.report import GOLD_COLUMNS
+    from streaming.read.dashboard import GOLD_COLUMNS
 
     gold = config.table("gold")
     if not table_exists(spark, gold):

@@ -16,7 +16,7 @@ from pyspark.sql.streaming import StreamingQuery
 from checkpoints_config import PipelineConfig, StreamConfig
 from checkpoints_config.targets import on_databricks
 from producers.landing import Listing, fingerprint, landing_listing, screen_landing
-from streaming.errors import LakehouseError, first_line
+from streaming.errors import LakehouseError, failure_gist, first_line
 from streaming.pipeline.checkpoints import (
     delta_versions_done,
     landing_seen,
@@ -24,6 +24,7 @@ from streaming.pipeline.checkpoints import (
     mark_landing_seen,
 )
 from streaming.pipeline.layers import LANDING, LAYERS, Layer, chain_and_beside
+from streaming.pipeline.layers import layer as layer_named
 from streaming.pipeline.lock import pipeline_lock
 from streaming.pipeline.maintenance import APPEND_ONLY, compact_due, maintain
 from streaming.pipeline.reset import check_checkpoints, finish_interrupted_reset
@@ -214,7 +215,7 @@ def _catch_up(
             tell()
         tell()
     except StreamingQueryException as exc:
-        raise LakehouseError(f"the {layer.name} stream failed: {first_line(exc)}") from exc
+        raise LakehouseError(f"the {layer.name} stream failed: {failure_gist(exc)}") from exc
     finally:
         if query.isActive:
             query.stop()
@@ -306,16 +307,20 @@ def keep_running(
     screen_seconds: float = 2.0,
     compact_seconds: float = COMPACT_CHECK_SECONDS,
     on_started: Callable[[dict[str, StreamingQuery]], None] | None = None,
+    restart_seconds: float | None = None,
 ) -> RunSummary:
     """``run_continuous`` for a caller that holds the root's lock (``serve``).
 
-    ``on_started`` gets the running queries, once all have started.
+    ``on_started`` gets the running queries, once all have started. A stream that fails
+    raises, unless ``restart_seconds`` is given: then it is told, the other streams go
+    on, and it starts again from its checkpoint that many seconds later.
     """
     queries: dict[str, StreamingQuery] = {}
     prepare(spark, config, say)
     next_screen = time.monotonic() + screen_seconds
     next_upkeep = time.monotonic() + config.maintenance.every
     next_compact = time.monotonic() + compact_seconds
+    restart_at: dict[str, float] = {}
     try:
         for layer in LAYERS:
             queries[layer.name] = layer.start(spark, config)
@@ -323,11 +328,22 @@ def keep_running(
             on_started(queries)
         while not stop.is_set():
             for name, query in queries.items():
-                if not query.isActive:
+                if not query.isActive and name not in restart_at:
                     error = query.exception()
-                    raise LakehouseError(
-                        f"the {name} stream failed: {first_line(error) if error else 'stopped'}"
-                    )
+                    reason = failure_gist(error) if error else "stopped"
+                    failed = f"the {name} stream failed: {reason}"
+                    if restart_seconds is None:
+                        raise LakehouseError(failed)
+                    say(f"{failed}; the others go on, it starts again in {restart_seconds:g} s")
+                    restart_at[name] = time.monotonic() + restart_seconds
+            for name, at in list(restart_at.items()):
+                if time.monotonic() >= at:
+                    del restart_at[name]
+                    try:
+                        queries[name] = layer_named(name).start(spark, config)
+                    except Exception as error:  # told like a failure; tried again later
+                        say(f"the {name} stream did not start again: {first_line(error)}")
+                        restart_at[name] = time.monotonic() + (restart_seconds or 0)
             if time.monotonic() >= next_screen:
                 started = time.monotonic()
                 screen(config, say)

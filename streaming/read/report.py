@@ -3,7 +3,8 @@
 1. Releases per year, a stacked bar per year split by media type.
 2. Releases per media type over the years, a line per type.
 
-Series are counted in their start year (gold's ``release_year``).
+Series are counted in their start year (gold's ``release_year``). Titles, labels, colours
+and patterns are the dashboard's (``streaming.read.dashboard``), as on the live page.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +20,9 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-GOLD_COLUMNS = ("release_year", "media_type", "total_releases")  # what the charts read
-MEDIA_TYPE_ORDER = ("movie", "series", "episode", "game")
-COLORS = {"movie": "#1f77b4", "series": "#ff7f0e", "episode": "#2ca02c", "game": "#9467bd"}
+from streaming.read.dashboard import COLORS, DASHES, NO_DATA, PATTERNS, series, widget
+
+LINE_STYLES = {"solid": "-", "dash": "--", "dot": ":", "dashdot": "-."}
 SIZE_INCHES = (12, 6)
 DPI = 100
 # Fixed margins fit the titles, labels and four-digit years at this size; matplotlib's
@@ -37,56 +37,56 @@ class ReportFiles:
     html: Path
 
 
-def _series(rows: Sequence[tuple[int, str, int]]) -> tuple[list[int], dict[str, list[int]]]:
-    """Years (every year in range, gaps as zero) and each media type's count per year."""
-    counts: dict[str, dict[int, int]] = defaultdict(dict)
-    for year, media_type, total in rows:
-        counts[media_type][int(year)] = int(total)
-    if not counts:
-        return [], {}
-    all_years = [y for per_type in counts.values() for y in per_type]
-    years = list(range(min(all_years), max(all_years) + 1))
-    order = [t for t in MEDIA_TYPE_ORDER if t in counts] + sorted(
-        set(counts) - set(MEDIA_TYPE_ORDER)
-    )
-    return years, {t: [counts[t].get(y, 0) for y in years] for t in order}
-
-
-def _stacked_bars(years: list[int], series: dict[str, list[int]], path: Path) -> None:
+def _stacked_bars(years: list[int], counts: dict[str, list[int]], path: Path) -> None:
     fig = Figure(figsize=SIZE_INCHES, dpi=DPI)
     ax = fig.subplots()
     bottom = [0] * len(years)
-    for media_type, values in series.items():
+    for media_type, values in counts.items():
         ax.bar(
-            years, values, bottom=bottom, label=media_type, color=COLORS.get(media_type), width=0.8
+            years,
+            values,
+            bottom=bottom,
+            label=media_type,
+            color=COLORS.get(media_type),
+            hatch=PATTERNS.get(media_type) or None,
+            edgecolor="white",
+            width=0.8,
         )
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    _finish(ax, "Releases per year by media type", "Release year", "Titles released")
+    _finish(ax, "releases_by_year")
     fig.savefig(path, dpi=DPI)
 
 
-def _lines(years: list[int], series: dict[str, list[int]], path: Path) -> None:
+def _lines(years: list[int], counts: dict[str, list[int]], path: Path) -> None:
     fig = Figure(figsize=SIZE_INCHES, dpi=DPI)
     ax = fig.subplots()
-    for media_type, values in series.items():
+    for media_type, values in counts.items():
         ax.plot(
-            years, values, marker="o", markersize=3, label=media_type, color=COLORS.get(media_type)
+            years,
+            values,
+            marker="o",
+            markersize=3,
+            label=media_type,
+            color=COLORS.get(media_type),
+            linestyle=LINE_STYLES[DASHES.get(media_type, "solid")],
         )
-    _finish(ax, "Release trend per media type", "Release year", "Titles released")
+    _finish(ax, "release_trend")
     fig.savefig(path, dpi=DPI)
 
 
-def _finish(ax, title: str, xlabel: str, ylabel: str) -> None:
-    ax.set_title(title, fontsize=14)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+def _finish(ax, name: str) -> None:
+    shown = widget(name)
+    assert shown.x and shown.y and shown.color
+    ax.set_title(shown.title, fontsize=14)
+    ax.set_xlabel(shown.x.display_name)
+    ax.set_ylabel(shown.y.display_name)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=20))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(title="media type", loc="upper left")
+        ax.legend(title=shown.color.display_name, loc="upper left")
     else:
-        ax.text(0.5, 0.5, "no data in gold yet", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, NO_DATA, ha="center", va="center", transform=ax.transAxes)
     ax.figure.subplots_adjust(**MARGINS)
 
 
@@ -94,27 +94,28 @@ def render_report(rows: Sequence[tuple[int, str, int]], out_dir: str | Path) -> 
     """Render both charts of (release_year, media_type, total_releases) rows into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    years, series = _series(rows)
+    years, counts = series(rows)
     files = ReportFiles(
         out / "releases_by_year.png", out / "releases_trend.png", out / "report.html"
     )
-    _stacked_bars(years, series, files.stacked_bars_png)
-    _lines(years, series, files.lines_png)
-    files.html.write_text(_html(years, series, files), encoding="utf-8")
+    _stacked_bars(years, counts, files.stacked_bars_png)
+    _lines(years, counts, files.lines_png)
+    files.html.write_text(_html(years, counts, files), encoding="utf-8")
     return files
 
 
-def _html(years: list[int], series: dict[str, list[int]], files: ReportFiles) -> str:
+def _html(years: list[int], counts: dict[str, list[int]], files: ReportFiles) -> str:
     def image(path: Path, alt: str) -> str:
         data = base64.b64encode(path.read_bytes()).decode()
         return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
-    data = {"years": years, "series": series}
-    header = "".join(f"<th>{html.escape(t)}</th>" for t in series)
+    bars, trend = widget("releases_by_year"), widget("release_trend")
+    data = {"years": years, "series": counts}
+    header = "".join(f"<th>{html.escape(t)}</th>" for t in counts)
     body = "".join(
         f"<tr><td>{year}</td>"
-        + "".join(f"<td>{values[i]}</td>" for values in series.values())
-        + f"<td>{sum(values[i] for values in series.values())}</td></tr>"
+        + "".join(f"<td>{values[i]}</td>" for values in counts.values())
+        + f"<td>{sum(values[i] for values in counts.values())}</td></tr>"
         for i, year in enumerate(years)
     )
     return f"""<!doctype html>
@@ -124,10 +125,10 @@ table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}</style>
 </head><body>
 <h1>OMDb releases (gold)</h1>
-<h2>Releases per year by media type</h2>
-{image(files.stacked_bars_png, "Stacked bars of releases per year by media type")}
-<h2>Release trend per media type</h2>
-{image(files.lines_png, "Lines of releases per media type over the years")}
+<h2>{html.escape(bars.title)}</h2>
+{image(files.stacked_bars_png, "Stacked bars: " + bars.title)}
+<h2>{html.escape(trend.title)}</h2>
+{image(files.lines_png, "Lines: " + trend.title)}
 <h2>Data</h2>
 <table><tr><th>year</th>{header}<th>total</th></tr>{body}</table>
 <script type="application/json" id="release-data">{json.dumps(data)}</script>

@@ -46,6 +46,11 @@ class ServeRecord:
     interval: str
     token: str  # this start's secret: HTTP's bearer token and Spark Connect's
 
+    @property
+    def page_url(self) -> str:
+        """The live page, with the secret a browser trades for a cookie on first opening."""
+        return f"{self.sql_url}/?token={self.token}"
+
     @classmethod
     def load(cls, path: Path) -> ServeRecord:
         data = json.loads(path.read_text(encoding="utf-8"))

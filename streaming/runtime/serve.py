@@ -31,11 +31,12 @@ from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from checkpoints_config import ConfigError, PipelineConfig
-from streaming.errors import LakehouseError, first_line, query_failed
+from streaming.errors import LakehouseError, failure_gist, first_line, query_failed
 from streaming.pipeline.checkpoints import delta_rs_reads, local_table_version
 from streaming.pipeline.lock import pipeline_lock
 from streaming.pipeline.runner import keep_running
 from streaming.read.answer_limits import AnswerLimits
+from streaming.read.dashboard import page_spec
 from streaming.read.output import plain
 from streaming.read.progress import ProgressListener
 from streaming.read.read_only import check_statement, table_names, varies
@@ -46,10 +47,13 @@ from streaming.read.spark_sql import reader_session, register_tables
 from streaming.read.status import collect_status, collect_status_local, utc_text
 from streaming.runtime.connect_server import HOST, TOKEN_ENV, connect_url, free_port, new_token
 from streaming.runtime.guarded_http import GuardedHandler, Limits, Refused, handler_class
+from streaming.runtime.live_page import CONTENT_SECURITY_POLICY, LiveBoard, page_file
 from streaming.runtime.session import redact_token, start_local
 
 CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
 SQL_POOL = "sql"  # the endpoint's jobs: a fair-scheduler pool apart from the streams'
+NO_TOKEN = "refused: no valid token (open the live page's URL that serve printed)"
+RESTART_SECONDS = 10.0  # a failed stream starts again after this; the others go on
 
 Say = Callable[[str], None]
 
@@ -59,24 +63,51 @@ def _utc(seconds: float | None) -> str | None:
 
 
 class LiveStreams(ProgressListener):
-    """What the served streams did since ``serve`` started, from their progress events."""
+    """What the served streams did since ``serve`` started, from their events: rows, the
+    last batch's duration and rate, and the last failure of each."""
 
     def __init__(self, config: PipelineConfig) -> None:
         self.config = config
         self._lock = threading.Lock()
         self._names = {stream.query_name: stream.name for stream in config.streams}
-        self._last: dict[str, int] = {}  # rows of each stream's last batch with data
-        self._rows: dict[str, int] = {}
+        self._ids: dict[str, str] = {}  # query id -> stream
+        self._seen: dict[str, dict[str, Any]] = {}
+
+    def _stream(self, name: str) -> dict[str, Any]:
+        return self._seen.setdefault(
+            self._names.get(name, name), {"rows_since_start": 0, "state": "starting"}
+        )
+
+    def onQueryStarted(self, event) -> None:
+        with self._lock:
+            self._ids[str(event.id)] = self._names.get(event.name, event.name)
+            self._stream(event.name)["state"] = "running"
 
     def onQueryProgress(self, event) -> None:
         progress = event.progress
         rows = int(progress.numInputRows or 0)
-        if not rows:
-            return
         with self._lock:
-            stream = self._names.get(progress.name, progress.name)
-            self._rows[stream] = self._rows.get(stream, 0) + rows
-            self._last[stream] = rows
+            seen = self._stream(progress.name)
+            seen["state"] = "running"
+            if not rows:
+                return
+            seen["rows_since_start"] += rows
+            seen["last_batch_rows"] = rows
+            seen["last_batch_seconds"] = (progress.batchDuration or 0) / 1000
+            seen["rows_per_second"] = round(float(progress.processedRowsPerSecond or 0), 1)
+
+    def onQueryTerminated(self, event) -> None:
+        with self._lock:
+            name = self._ids.get(str(event.id))
+            if name is None:
+                return
+            seen = self._stream(name)
+            if event.exception:
+                seen["state"] = "failed"
+                seen["error"] = failure_gist(event.exception)
+                seen["failed_at"] = _utc(dt.datetime.now(dt.timezone.utc).timestamp())
+            else:
+                seen["state"] = "stopped"
 
     def status(self, record: ServeRecord, spark: SparkSession) -> dict[str, Any]:
         """``status`` of the root (read with delta-rs where it can: no Spark job on the
@@ -87,8 +118,13 @@ class LiveStreams(ProgressListener):
             status = asdict(collect_status(spark, self.config, running=True))
         with self._lock:
             for stream in status["streams"]:
-                stream["last_batch_rows"] = self._last.get(stream["name"])
-                stream["rows_since_start"] = self._rows.get(stream["name"], 0)
+                seen = self._seen.get(stream["name"], {})
+                stream["rows_since_start"] = seen.get("rows_since_start", 0)
+                stream["state"] = seen.get("state", "starting")
+                for key in ("last_batch_rows", "last_batch_seconds", "rows_per_second"):
+                    stream[key] = seen.get(key)
+                stream["error"] = seen.get("error")
+                stream["failed_at"] = seen.get("failed_at")
         serving = asdict(record) | {"connect_url": redact_token(record.connect_url)}
         serving.pop("token")  # an answer may be pasted anywhere; the record keeps the secret
         return {"serving": serving, **status}
@@ -116,6 +152,7 @@ class SqlEndpoint:
         self._registered: tuple[bool, ...] = ()
         self._results = ResultCache(self.limits.cache_bytes)
         self.answered = self.from_cache = 0
+        self.board = LiveBoard(config, self.status, self.sql)
         self.server = ThreadingHTTPServer((HOST, 0), GuardedHandler)
         self.server.daemon_threads = True
         self.server.RequestHandlerClass = handler_class(
@@ -212,7 +249,8 @@ class SqlEndpoint:
 
     def status(self) -> dict[str, Any]:
         sql = {"answered": self.answered, "from_cache": self.from_cache}
-        return {**self.live.status(self.record, self.spark), "sql": sql}
+        page = {"polls": self.board.polls, "gold_reads": self.board.gold_reads}
+        return {**self.live.status(self.record, self.spark), "sql": sql, "live_page": page}
 
     def _routes(self) -> type[GuardedHandler]:
         endpoint = self
@@ -227,15 +265,24 @@ class SqlEndpoint:
                 elif self.handed_token():
                     return
                 elif not self.authorized():
-                    self.answer({"error": "refused: no valid token"}, HTTPStatus.UNAUTHORIZED)
+                    self.answer({"error": NO_TOKEN}, HTTPStatus.UNAUTHORIZED)
                 elif path == "/status" and endpoint.record is not None:
                     self._run(endpoint.status)
+                elif path == "/live" and endpoint.record is not None:
+                    seen = urllib.parse.parse_qs(query).get("gold", [""])[0]
+                    self._run(
+                        lambda: endpoint.board.snapshot(int(seen) if seen.isdigit() else None)
+                    )
+                elif path == "/live/spec":
+                    self.answer(page_spec())
+                elif path == "/" or path.startswith("/page/"):
+                    self._page_file("live.html" if path == "/" else path[len("/page/") :])
                 else:
                     self.answer({"error": f"no route {path}"}, HTTPStatus.NOT_FOUND)
 
             def do_POST(self) -> None:
                 if not self.authorized():
-                    self.answer({"error": "refused: no valid token"}, HTTPStatus.UNAUTHORIZED)
+                    self.answer({"error": NO_TOKEN}, HTTPStatus.UNAUTHORIZED)
                     return
                 if self.path != "/sql":
                     self.answer({"error": f"no route {self.path}"}, HTTPStatus.NOT_FOUND)
@@ -250,6 +297,13 @@ class SqlEndpoint:
                     self.answer({"error": 'expected {"statement": ...}', "kind": "config"}, 400)
                     return
                 self._run(lambda: endpoint.sql(statement))
+
+            def _page_file(self, name: str) -> None:
+                found = page_file(name)
+                if found is None:
+                    self.answer({"error": f"no page file {name}"}, HTTPStatus.NOT_FOUND)
+                else:
+                    self.send_bytes(*found, policy=CONTENT_SECURITY_POLICY)
 
             def _run(self, work: Callable[[], dict[str, Any]]) -> None:
                 try:
@@ -325,6 +379,7 @@ def serve(
                 say(f"serving {Path(config.state_path).parent} every {interval}; Ctrl-C stops")
                 say(f"  query, status and report use it (its secret is in {path}, yours alone)")
                 say(f"  Spark Connect: SPARK_REMOTE='{record.connect_url}'")
+                say(f"  live page (yours alone: keep its URL to yourself): {record.page_url}")
 
             try:
                 keep_running(
@@ -333,6 +388,7 @@ def serve(
                     stop,
                     say=say,
                     on_started=started,
+                    restart_seconds=RESTART_SECONDS,
                 )
             finally:
                 with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
