@@ -17,14 +17,16 @@ from streaming.cli.options import (
 from streaming.read.answer_limits import AnswerLimits
 
 NAME = "serve"
-HELP = "the local always-on lakehouse: streams, SQL and status in one process"
+HELP = "the local always-on lakehouse: streams, SQL and a live page"
 DESCRIPTION = (
     "Run the four streams continuously in one long-running process that also answers "
     "`query`, `status` and `report` from other terminals (no JVM of their own) and hosts "
     "Spark Connect, all on loopback and for your user only: a secret made at each start, "
     "kept in <root>/state/serve.json (readable by you alone), is required by both. New "
-    "landed files (e.g. from `produce`) reach gold by themselves. Ctrl-C or SIGTERM stops "
-    "it cleanly. While it runs, `run` and `reset` on the same root refuse."
+    "landed files (e.g. from `produce`) reach gold by themselves; open the live page's URL "
+    "it prints to watch the streams and gold's charts change. A stream that fails is shown "
+    "and started again 10 s later while the others go on. Ctrl-C or SIGTERM stops it "
+    "cleanly. While it runs, `run` and `reset` on the same root refuse."
 )
 OPTIONS = root_only
 

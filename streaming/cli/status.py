@@ -99,7 +99,8 @@ def show(status: dict, fmt: str) -> None:
             f"{serving['interval']}; Spark Connect at {serving['connect_url']}, the token "
             "in serve.json)\n"
         )
-        streams.insert(3, "last_batch_rows")
+        streams.insert(1, "state")
+        streams.insert(4, "last_batch_rows")
     sections = [
         ("streams", streams, "streams"),
         ("tables", ["name", "version", "rows", "last_operation"], "tables"),
@@ -115,3 +116,7 @@ def show(status: dict, fmt: str) -> None:
         print(line)
     if status.get("freshness"):
         print(f"gold freshness: {status['freshness']['text']}")
+    for stream in status["streams"]:
+        if stream.get("error"):
+            name, at = stream["name"], stream["failed_at"]
+            print(f"the {name} stream's last failure, at {at}: {stream['error']}")

@@ -14,7 +14,7 @@ import pytest
 
 from streaming.pipeline.checkpoints import local_table_version
 from tests.browser import CHROMIUM, launch
-from tests.invariants import delta_rs_rows, every_page, ground_truth, rows
+from tests.invariants import delta_rs_rows, every_page, gold_counts, ground_truth, rows
 from tests.served import GOLD_SECONDS, Served, start_served
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -189,25 +189,35 @@ def test_the_page_fits_a_phone_and_reads_without_colour(served, browser):
         tab.close()
 
 
-def test_a_failed_stream_shows_its_error_while_the_others_go_on(served, watched):
-    """Last in the module: gold's table is left unwritable for this Spark."""
+def protocol_commit(gold: str, protocol: dict) -> None:
+    """Commit ``protocol`` to gold's log as its next version, as another writer would."""
+    version = local_table_version(gold) + 1
+    actions = [
+        {"commitInfo": {"timestamp": int(time.time() * 1000), "operation": "SET TBLPROPERTIES"}},
+        {"protocol": protocol},
+    ]
+    commit = Path(gold) / "_delta_log" / f"{version:020d}.json"
+    commit.write_text("".join(json.dumps(a) + "\n" for a in actions))
+
+
+def protocol_of(gold: str) -> dict:
+    """The protocol gold's log declares last."""
+    found = None
+    for commit in sorted((Path(gold) / "_delta_log").glob("*.json")):
+        for line in commit.read_text().splitlines():
+            found = json.loads(line).get("protocol", found)
+    assert found is not None
+    return found
+
+
+def test_a_failed_stream_shows_its_error_while_the_others_go_on_and_starts_again(served, watched):
     land_and_wait_for_gold(served, "batman")
     watched.wait_for_counter(served.gold_total())
     # A newer writer's protocol: Spark refuses to write gold, delta-rs still reads it.
     gold = served.config.table("gold").path
-    version = local_table_version(gold) + 1
-    actions = [
-        {"commitInfo": {"timestamp": int(time.time() * 1000), "operation": "SET TBLPROPERTIES"}},
-        {
-            "protocol": {
-                "minReaderVersion": 1,
-                "minWriterVersion": 7,
-                "writerFeatures": ["aFeatureOfANewerWriter"],
-            }
-        },
-    ]
-    commit = Path(gold) / "_delta_log" / f"{version:020d}.json"
-    commit.write_text("".join(json.dumps(a) + "\n" for a in actions))
+    own = protocol_of(gold)
+    newer = {"minReaderVersion": 1, "minWriterVersion": 7}
+    protocol_commit(gold, newer | {"writerFeatures": ["aFeatureOfANewerWriter"]})
 
     landed = served.cli("produce", "--terms", "alien,spider-man", "--max-pages", "2")
     assert landed.returncode == 0, landed.stderr
@@ -219,6 +229,9 @@ def test_a_failed_stream_shows_its_error_while_the_others_go_on(served, watched)
         time.sleep(0.5)
     assert watched.page.get_attribute("#node-gold", "data-state") == "failed"
     assert "aFeatureOfANewerWriter" in watched.page.text_content("#node-gold dd.error")
+    told = served.cli("status")
+    assert "the gold stream's last failure, at " in told.stdout, told.stdout + told.stderr
+    assert "DELTA_UNSUPPORTED_FEATURES_FOR_WRITE" in told.stdout
     # The others go on: silver takes the new pages in, and the page shows bronze's rows.
     pages = len(list(every_page(served.config)))
     titles = len(ground_truth(served.config).silver)
@@ -232,3 +245,16 @@ def test_a_failed_stream_shows_its_error_while_the_others_go_on(served, watched)
         time.sleep(0.5)
     assert bronze.get_attribute("data-state") == "running"
     assert served.process.poll() is None  # serve itself goes on
+
+    # The cause gone (the table's protocol back to this Spark's), gold's stream starts
+    # again by itself, re-runs the batch that failed, and counts each title once.
+    protocol_commit(gold, own)
+    total = sum(ground_truth(served.config).gold.values())
+    deadline = time.monotonic() + GOLD_SECONDS
+    while served.gold_total() != total:
+        assert time.monotonic() < deadline, "gold's stream did not start again"
+        time.sleep(1)
+    watched.wait_for_counter(total)
+    assert watched.page.get_attribute("#node-gold", "data-state") == "running"
+    assert "it starts again in 10 s" in served.log.read_text()
+    assert gold_counts(served.config) == ground_truth(served.config).gold  # each title once

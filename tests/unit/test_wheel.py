@@ -26,4 +26,12 @@ def test_the_wheel_requires_no_local_spark_nor_plotting(tmp_path):
 
     # Databricks runtimes bring Spark and Delta; charts, bars and DataFusion are laptop tools.
     assert required == {"requests", "urllib3", "databricks-sdk", "sqlglot"}
-    assert {"pyspark", "delta-spark", "matplotlib", "rich", "deltalake", "datafusion"} <= local
+    assert {
+        "pyspark",
+        "delta-spark",
+        "matplotlib",
+        "plotly",
+        "rich",
+        "deltalake",
+        "datafusion",
+    } <= local
