@@ -43,6 +43,7 @@ class Upkeep:
     refused: str | None = None  # why VACUUM was not run
     bytes_before: int | None = None  # on disk, local tables only
     bytes_after: int | None = None
+    listed: bool = False  # a LITE VACUUM the log could not back, done in full instead
 
     @property
     def freed(self) -> int | None:
@@ -57,7 +58,8 @@ class Upkeep:
             for what, flag in (
                 ("properties set", self.properties_set),
                 ("compacted", self.compacted),
-                ("vacuumed", self.vacuumed),
+                ("vacuumed", self.vacuumed and not self.listed),
+                ("vacuumed in full (the log no longer reaches its last VACUUM)", self.listed),
             )
             if flag
         ]
@@ -100,18 +102,45 @@ def maintain(
         if exclusive:
             spark.sql(f"OPTIMIZE {ref.sql_name}")
         refused = vacuum_refusal(spark, config, ref)
-        if refused is None:
-            # By hand, a full VACUUM also finds files no commit names (a writer killed
-            # mid-write); on the cadence, LITE reads the log instead of listing the table.
-            spark.sql(f"VACUUM {ref.sql_name}" + ("" if exclusive else " LITE"))
+        # By hand, a full VACUUM also finds files no commit names (a writer killed
+        # mid-write); on the cadence, LITE reads the log instead of listing the table.
+        listed = refused is None and vacuum(spark, ref, lite=not exclusive)
         upkeep = Upkeep(
-            ref.name, properties_set, exclusive, refused is None, refused, before, disk_bytes(ref)
+            ref.name,
+            properties_set,
+            exclusive,
+            refused is None,
+            refused,
+            before,
+            disk_bytes(ref),
+            listed,
         )
         if say:
             say(upkeep.line())
         done.append(upkeep)
     remember_upkeep(config, sum(u.freed or 0 for u in done), len(done))
     return done
+
+
+def vacuum(spark: SparkSession, ref: TableRef, *, lite: bool) -> bool:
+    """VACUUM ``ref``, LITE if asked; True when LITE was refused and it ran in full.
+
+    LITE needs the log to reach back to the last VACUUM. Once log cleanup has dropped
+    entries past the log retention, and always after a full VACUUM (which records no
+    version for LITE to start from), Delta refuses it (``DELTA_CANNOT_VACUUM_LITE``):
+    then the full VACUUM, which lists the table, does the work.
+    """
+    if not lite:
+        spark.sql(f"VACUUM {ref.sql_name}")
+        return False
+    try:
+        spark.sql(f"VACUUM {ref.sql_name} LITE")
+    except Exception as error:
+        if "DELTA_CANNOT_VACUUM_LITE" not in str(error):
+            raise
+        spark.sql(f"VACUUM {ref.sql_name}")
+        return True
+    return False
 
 
 def compact_due(

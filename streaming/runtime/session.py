@@ -139,9 +139,11 @@ def get_spark(
     if on_databricks():
         spark = SparkSession.builder.getOrCreate()
         check_spark_floor(spark.version)
+        check_client_functions()  # over serverless the version above is the server's
         return spark
     url = remote_url()
     if url is not None:
+        check_client_functions()
         return connect(url)
     active = SparkSession.getActiveSession()
     if active is not None:
@@ -184,6 +186,46 @@ def check_spark_floor(version: str) -> None:
         raise LakehouseError(
             f"Spark {version} is older than this code needs ({SPARK_FLOOR}): use serverless "
             "environment version 4 or newer, or Databricks Runtime 17.3 LTS or newer"
+        )
+
+
+# What the pipeline calls on the client side that Spark 4.0 brought: over Spark Connect
+# (serverless) the session's version is the server's, so the client's own pyspark (or
+# Databricks Connect) is asked for them by name.
+CLIENT_FUNCTIONS = {
+    "pyspark.sql.functions": ("is_valid_utf8", "make_valid_utf8"),
+    "pyspark.sql.Column": ("try_cast",),
+}
+
+
+def check_client_functions(found: dict[str, object] | None = None) -> None:
+    """Refuse, in one line, a client whose pyspark lacks what the pipeline calls.
+
+    ``found``: each of ``CLIENT_FUNCTIONS``' holders, by name (the installed ones when None).
+
+    Raises:
+        LakehouseError: a function or method is missing, named with the client's pyspark.
+    """
+    if found is None:
+        import pyspark
+        from pyspark.sql import Column
+        from pyspark.sql import functions as F
+
+        found = {"pyspark.sql.functions": F, "pyspark.sql.Column": Column}
+        version = pyspark.__version__
+    else:
+        version = "given"
+    missing = [
+        f"{holder}.{name}"
+        for holder, names in CLIENT_FUNCTIONS.items()
+        for name in names
+        if not hasattr(found[holder], name)
+    ]
+    if missing:
+        raise LakehouseError(
+            f"this client's pyspark ({version}) lacks {', '.join(missing)}, which the "
+            f"pipeline calls (Spark {SPARK_FLOOR} or newer): use serverless environment "
+            "version 4 or newer, or Databricks Runtime 17.3 LTS or newer"
         )
 
 

@@ -251,3 +251,43 @@ def test_maintenance_killed_midway_leaves_every_table_readable_and_the_next_run_
         assert_invariants(config)
     except AssertionError as exc:
         raise AssertionError(f"killed with seed {seed}: {exc}") from exc
+
+
+def truncate_log(path: str) -> int:
+    """What log cleanup does to entries past the log retention: every log file before the
+    newest checkpoint goes; the checkpoint's version."""
+    log = Path(path) / "_delta_log"
+    newest = max(int(f.name[:20]) for f in log.glob("*.checkpoint.parquet"))
+    for entry in log.iterdir():
+        if entry.name[:20].isdigit() and int(entry.name[:20]) < newest:
+            entry.unlink()
+    return newest
+
+
+def test_a_table_whose_log_was_truncated_after_a_full_vacuum_keeps_being_vacuumed(
+    spark, config, landing
+):
+    # Day 30 on Unity Catalog, in seconds: a full VACUUM (by hand, or predictive
+    # optimization's), MERGEs replacing files since, and the log's older entries cleaned
+    # up past its retention. Gold: no stream reads it, so no reader's lag holds VACUUM back.
+    config = dataclasses.replace(
+        config, maintenance=Maintenance(deleted_file_retention=RETENTION, log_retention=3600)
+    )
+    run_in_waves(spark, config, landing, 1)
+    maintain(spark, config, exclusive=True)
+    gold = config.table("gold")
+    spark.sql(f"ALTER TABLE {gold.sql_name} SET TBLPROPERTIES ('delta.checkpointInterval' = '1')")
+    rng = random.Random(9)
+    land_wave(landing, rng, 1)
+    run_available_now(spark, config)  # gold's MERGE replaces files
+    assert truncate_log(gold.path) > 0
+    time.sleep(RETENTION + 1)  # the replaced files are older than the retention
+
+    for _ in range(2):  # the cadence's VACUUM, twice: LITE is refused each time now
+        lines: list[str] = []
+        done = {u.table: u for u in maintain(spark, config, exclusive=False, say=lines.append)}
+        assert done[gold.name].vacuumed and done[gold.name].listed, done[gold.name]
+        assert any("omdb_releases_gold: vacuumed in full" in line for line in lines), lines
+    assert "VACUUM END" in operations(spark, gold)
+
+    assert_invariants(config)  # VACUUM removed nothing a table reads

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
 import pytest
 
@@ -71,6 +72,28 @@ def test_spark_from_the_floor_on_is_accepted(version):
 def test_an_older_spark_is_refused_naming_what_to_deploy_on(version):
     with pytest.raises(LakehouseError, match=r"older than this code needs \(4\.0\).*17\.3 LTS"):
         session.check_spark_floor(version)
+
+
+def test_this_client_has_the_functions_the_pipeline_calls():
+    session.check_client_functions()
+
+
+def test_a_client_without_them_is_refused_naming_what_it_lacks():
+    # What an older Databricks Connect's pyspark holds: Spark 3.5's functions.
+    from pyspark.sql import Column
+    from pyspark.sql import functions as F
+
+    older = {
+        "pyspark.sql.functions": SimpleNamespace(
+            **{n: getattr(F, n) for n in dir(F) if not n.endswith("valid_utf8")}
+        ),
+        "pyspark.sql.Column": SimpleNamespace(cast=Column.cast),
+    }
+    with pytest.raises(LakehouseError) as refused:
+        session.check_client_functions(older)
+    message = str(refused.value)
+    assert "pyspark.sql.functions.is_valid_utf8" in message
+    assert "pyspark.sql.Column.try_cast" in message and "17.3 LTS" in message
 
 
 @pytest.mark.parametrize(
