@@ -178,6 +178,25 @@ def test_the_dashboard_reads_gold_and_has_both_charts_and_a_counter():
         assert query["query"]["datasetName"] in datasets
 
 
+# Fields the bundle uses and the CLI version that first knows them (read in the CLI's
+# bundle schema); an older CLI drops an unknown field with a warning.
+FIELDS_SINCE = {
+    ("dashboards", "dataset_catalog"): (0, 281),
+    ("dashboards", "dataset_schema"): (0, 281),
+}
+
+
+def test_the_bundle_declares_a_cli_that_knows_every_field_it_uses():
+    declared = BUNDLE["bundle"]["databricks_cli_version"]
+    assert declared.startswith(">= ")
+    minimum = tuple(int(part) for part in declared[3:].split(".")[:2])
+    used = {(kind, field) for kind, name, body in all_resources() for field in body}
+    assert all(minimum >= since for key, since in FIELDS_SINCE.items() if key in used)
+    assert ("dashboards", "dataset_catalog") in used
+    docs = (REPO / "docs" / "databricks.md").read_text()
+    assert f"CLI ({minimum[0]}.{minimum[1]} or newer" in docs
+
+
 def prod_resource(kind: str, name: str) -> dict:
     """A resource as prod deploys it: the target's fields over the included ones."""
     override = BUNDLE["targets"]["prod"].get("resources", {}).get(kind, {}).get(name, {})
