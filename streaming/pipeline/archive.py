@@ -21,6 +21,11 @@ from pathlib import Path
 
 from checkpoints_config import PipelineConfig
 
+# How long Auto Loader leaves a page it has read in the landing folder (its default is
+# 30 days). The job's file-arrival trigger watches that folder, which may hold at most
+# 10,000 files without file events: a day keeps it to about a day's pages.
+AUTO_LOADER_RETENTION = "1 day"
+
 
 def source_options(config: PipelineConfig) -> dict[str, str]:
     """The options of bronze's source that archive what it has read."""
@@ -30,6 +35,7 @@ def source_options(config: PipelineConfig) -> dict[str, str]:
         return {
             "cloudFiles.cleanSource": "MOVE",
             "cloudFiles.cleanSource.moveDestination": config.archive_path,
+            "cloudFiles.cleanSource.retentionDuration": AUTO_LOADER_RETENTION,
         }
     return {"cleanSource": "archive", "sourceArchiveDir": config.archive_path}
 

@@ -74,3 +74,45 @@ def test_transforms_and_a_whole_chain_pass_on_the_spark_floor(tmp_path):
     assert run.returncode == 0, tail
     passed = re.search(r"(\d+) passed", tail)
     assert passed and int(passed[1]) >= 40 and "failed" not in tail, tail
+
+
+# Built in the floor's environment with databricks-bundles of the CLI release the bundle
+# declares (bundle.databricks_cli_version): its classes refuse any field that release
+# does not know, at any depth. It has classes for these kinds; tests/unit/test_bundle.py
+# checks the others against that release's schema.
+FLOOR_BUNDLE_CHECK = """
+import databricks.bundles, importlib.metadata as m
+from databricks.bundles.jobs import Job
+from databricks.bundles.schemas import Schema
+from databricks.bundles.volumes import Volume
+from tests.bundle_cli import Deployer, deployed, loaded
+classes = {"jobs": Job, "schemas": Schema, "volumes": Volume}
+built = 0
+for resources in (
+    loaded()["resources"],
+    deployed("dev", Deployer("ada.lovelace@example.com")),
+    deployed("prod", Deployer("6e0f3c1a-1b2c-4d5e-8f90-123456789abc", "omdb deployer")),
+):
+    for kind, cls in classes.items():
+        for body in resources[kind].values():
+            cls.from_dict(body)
+            built += 1
+print(m.version("databricks-bundles"), built)
+"""
+
+
+def test_the_bundle_builds_with_the_classes_of_the_cli_it_declares():
+    assert FLOOR_PYTHON.exists(), "make spark-floor creates the floor's environment"
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = declared["optional-dependencies"]["spark-floor"]
+    (bundles,) = [p for p in pins if p.startswith("databricks-bundles==")]
+    run = subprocess.run(
+        [FLOOR_PYTHON, "-c", FLOOR_BUNDLE_CHECK],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    version, built = run.stdout.split()
+    assert version == bundles.split("==")[1] and int(built) == 3 * 7

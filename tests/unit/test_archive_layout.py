@@ -48,7 +48,13 @@ def test_the_source_archives_locally_and_auto_loader_moves_on_databricks(tmp_pat
     assert source_options(remote) == {
         "cloudFiles.cleanSource": "MOVE",
         "cloudFiles.cleanSource.moveDestination": "/Volumes/main/omdb/landing/archive",
+        # Auto Loader's default leaves pages 30 days in the folder the job's trigger
+        # watches; a day keeps it far below the trigger's 10,000 files.
+        "cloudFiles.cleanSource.retentionDuration": "1 day",
     }
+    # The archive is beside the landing folder, not below it: neither Auto Loader nor
+    # the trigger, which watches the landing folder alone, sees a moved page again.
+    assert not remote.archive_path.startswith(remote.landing_path.rstrip("/") + "/")
 
 
 def test_an_archived_empty_file_is_no_page_yet_goes_back_on_reset(tmp_path):

@@ -17,6 +17,7 @@ from databricks.bundles.volumes import Volume
 
 from streaming.cli import build_parser
 from streaming.runtime.session import SPARK_FLOOR
+from tests.bundle_cli import Deployer, active_streams_jobs, deployed, loaded, principal
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = yaml.safe_load((REPO / "databricks.yml").read_text())
@@ -92,8 +93,11 @@ def test_wheel_tasks_call_a_real_entry_point_with_valid_arguments(job, task):
 def test_the_streams_job_runs_available_now_on_file_arrival():
     job = Job.from_dict(RESOURCES["jobs"]["omdb_streams"])
     assert job.trigger.file_arrival.url == (
-        "/Volumes/${var.catalog}/${resources.schemas.omdb.name}/${resources.volumes.landing.name}/"
+        "/Volumes/${var.catalog}/${resources.schemas.omdb.name}/${resources.volumes.landing.name}"
+        "/omdb/search/"
     )
+    trigger = RESOURCES["jobs"]["omdb_streams"]["trigger"]
+    assert trigger["pause_status"] == "${var.file_arrival_trigger}"
     (task,) = job.tasks
     assert task.python_wheel_task.parameters[:3] == ["run", "--trigger", "available-now"]
 
@@ -155,7 +159,6 @@ def test_targets_dev_and_prod():
     assert dev["mode"] == "development" and dev["default"] is True
     assert "schema" not in dev.get("variables", {})  # development mode prefixes it
     assert prod["mode"] == "production" and prod["workspace"]["root_path"]
-    assert prod["permissions"]
 
 
 def test_the_dashboard_reads_gold_and_has_both_charts_and_a_counter():
@@ -178,63 +181,150 @@ def test_the_dashboard_reads_gold_and_has_both_charts_and_a_counter():
         assert query["query"]["datasetName"] in datasets
 
 
-# Fields the bundle uses and the CLI version that first knows them (read in the CLI's
-# bundle schema); an older CLI drops an unknown field with a warning.
-FIELDS_SINCE = {
-    ("dashboards", "dataset_catalog"): (0, 281),
-    ("dashboards", "dataset_schema"): (0, 281),
-}
+ADA = Deployer("ada.lovelace@example.com")
+GRACE = Deployer("grace.hopper@example.com")
+ROBOT = Deployer("6e0f3c1a-1b2c-4d5e-8f90-123456789abc", "omdb deployer")  # a service principal
+OPERATORS = "omdb-operators"
+
+
+# The fields the CLI's bundle schema knows at the declared floor (v0.281.0's
+# bundle/schema/jsonschema.json) for the kinds databricks-bundles 0.281.0 has no class
+# of; jobs, schemas and volumes are built with that release's classes in the floor's
+# environment (tests/integration/test_spark_floor.py). An older CLI drops an unknown
+# field with a warning: dataset_catalog and dataset_schema arrive in 0.281.
+KNOWN_AT_FLOOR = {
+    "dashboards": {
+        "create_time", "dashboard_id", "dataset_catalog", "dataset_schema", "display_name",
+        "embed_credentials", "etag", "file_path", "lifecycle", "lifecycle_state",
+        "parent_path", "path", "permissions", "serialized_dashboard", "update_time",
+        "warehouse_id",
+    },
+    "secret_scopes": {"backend_type", "keyvault_metadata", "lifecycle", "name", "permissions"},
+}  # fmt: skip
+FLOOR_CLI = "0.281.0"
 
 
 def test_the_bundle_declares_a_cli_that_knows_every_field_it_uses():
-    declared = BUNDLE["bundle"]["databricks_cli_version"]
-    assert declared.startswith(">= ")
-    minimum = tuple(int(part) for part in declared[3:].split(".")[:2])
-    used = {(kind, field) for kind, name, body in all_resources() for field in body}
-    assert all(minimum >= since for key, since in FIELDS_SINCE.items() if key in used)
-    assert ("dashboards", "dataset_catalog") in used
+    assert BUNDLE["bundle"]["databricks_cli_version"] == f">= {FLOOR_CLI}"
+    for target, who in (("dev", ADA), ("prod", ROBOT)):
+        for kind, known in KNOWN_AT_FLOOR.items():
+            for name, body in deployed(target, who)[kind].items():
+                assert set(body) <= known, (target, kind, name, set(body) - known)
     docs = (REPO / "docs" / "databricks.md").read_text()
-    assert f"CLI ({minimum[0]}.{minimum[1]} or newer" in docs
+    assert "CLI (0.281 or newer" in docs
+    floor = [p for p in PYPROJECT["project"]["optional-dependencies"]["spark-floor"]]
+    assert f"databricks-bundles=={FLOOR_CLI}" in floor
 
 
-def prod_resource(kind: str, name: str) -> dict:
-    """A resource as prod deploys it: the target's fields over the included ones."""
-    override = BUNDLE["targets"]["prod"].get("resources", {}).get(kind, {}).get(name, {})
-    return {**RESOURCES[kind][name], **override}
+@pytest.mark.parametrize("target", ["dev", "prod"])
+@pytest.mark.parametrize("deployer", [ADA, ROBOT], ids=["user", "service-principal"])
+def test_no_one_but_the_deployer_and_the_operators_can_read_the_key(target, deployer):
+    # Top-level permissions reach the secret scope too; a scope ACL has no level below
+    # READ, so any principal on it beyond these could read the OMDb key.
+    scope = deployed(target, deployer)["secret_scopes"]["omdb"]
+    readers = {principal(acl): acl["level"] for acl in scope["permissions"]}
+    allowed = {deployer.user_name} | ({OPERATORS} if target == "prod" else set())
+    assert set(readers) == allowed
+    assert SecretScope.from_dict(scope).as_dict()["permissions"]
 
 
-def test_prod_lives_where_only_its_operators_can_change_it():
-    prod = BUNDLE["targets"]["prod"]
+def test_each_developer_deploys_a_scope_of_their_own_named_like_their_schema():
+    scopes = {who: deployed("dev", who)["secret_scopes"]["omdb"]["name"] for who in (ADA, GRACE)}
+    assert scopes[ADA] != scopes[GRACE]
+    assert scopes[ADA] == deployed("dev", ADA)["schemas"]["omdb"]["name"] == "dev_ada_lovelace_omdb"
+    assert deployed("prod", ROBOT)["secret_scopes"]["omdb"]["name"] == "omdb"
+    # The producer reads the key from the scope the deploy made, under its final name.
+    (task,) = deployed("dev", ADA)["jobs"]["omdb_producer"]["tasks"]
+    parameters = task["python_wheel_task"]["parameters"]
+    assert parameters[parameters.index("--secret-scope") + 1] == scopes[ADA]
+    docs = (REPO / "docs" / "databricks.md").read_text()
+    assert "put-secret dev_<you>_omdb omdb_api_key" in docs
+
+
+@pytest.mark.parametrize("deployer", [ADA, ROBOT], ids=["user", "service-principal"])
+def test_prod_deploys_as_a_user_or_a_service_principal(deployer):
+    # A service principal's userName is its application id: named as user_name, the
+    # permissions API would refuse the deploy. The CLI makes the deployer owner itself.
+    root = loaded()
+    assert not any(
+        "${workspace.current_user" in str(acl) for acl in root["targets"]["prod"]["permissions"]
+    )
+    resources = deployed("prod", deployer)
+    for items in resources.values():
+        for body in items.values():
+            for acl in body.get("permissions", []):
+                assert (
+                    acl.get("user_name") != deployer.user_name or not deployer.is_service_principal
+                )
+    prod = root["targets"]["prod"]
     assert prod["workspace"]["root_path"].startswith(
         "/Workspace/Users/${workspace.current_user.userName}/"
     )
-    levels = {p.get("group_name") or p.get("user_name"): p["level"] for p in prod["permissions"]}
-    assert levels["${var.operators_group}"] == "CAN_MANAGE"
-    assert levels["${workspace.current_user.userName}"] == "CAN_MANAGE"
-    assert levels.get("users", "CAN_VIEW") == "CAN_VIEW"
-
-
-def grants_of(kind: str, name: str) -> dict[str, set[str]]:
-    resource = CLASSES[kind].from_dict(prod_resource(kind, name)).as_dict()
-    return {g["principal"]: set(g["privileges"]) for g in resource["grants"]}
-
-
-def test_prod_grants_readers_gold_and_operators_the_volumes_and_the_key():
-    schema = grants_of("schemas", "omdb")
-    assert schema["${var.readers_group}"] == {"USE_SCHEMA", "SELECT"}
-    assert {"USE_SCHEMA", "SELECT", "MODIFY"} <= schema["${var.operators_group}"]
-    for volume in ("landing", "checkpoints"):
-        assert grants_of("volumes", volume)["${var.operators_group}"] == {
-            "READ_VOLUME",
-            "WRITE_VOLUME",
-        }
-    scope = SecretScope.from_dict(prod_resource("secret_scopes", "omdb")).as_dict()
-    assert [(p["group_name"], p["level"]) for p in scope["permissions"]] == [
-        ("${var.operators_group}", "MANAGE")
+    assert [(p["group_name"], p["level"]) for p in prod["permissions"]] == [
+        ("${var.operators_group}", "CAN_MANAGE")
     ]
-    # dev keeps to the deployer: a new workspace has no operators group yet.
-    assert "resources" not in BUNDLE["targets"]["dev"]
-    assert "grants" in RESOURCES["schemas"]["omdb"]  # readers in every target
+
+
+def test_prod_grants_its_readers_once_and_a_dev_schema_grants_no_one():
+    # A target's grants are concatenated to the included ones, not put in their place.
+    prod = deployed("prod", ROBOT)
+    schema = Schema.from_dict(prod["schemas"]["omdb"]).as_dict()
+    principals = [g["principal"] for g in schema["grants"]]
+    assert sorted(principals) == sorted(["account users", OPERATORS])
+    grants = {g["principal"]: set(g["privileges"]) for g in schema["grants"]}
+    assert grants["account users"] == {"USE_SCHEMA", "SELECT"}
+    assert {"USE_SCHEMA", "SELECT", "MODIFY"} <= grants[OPERATORS]
+    for volume in ("landing", "checkpoints"):
+        (grant,) = Volume.from_dict(prod["volumes"][volume]).as_dict()["grants"]
+        assert grant["principal"] == OPERATORS
+        assert set(grant["privileges"]) == {"READ_VOLUME", "WRITE_VOLUME"}
+    dev = deployed("dev", ADA)
+    assert not dev["schemas"]["omdb"].get("grants")
+    assert not any(v.get("grants") for v in dev["volumes"].values())
+
+
+def test_prod_shows_its_jobs_and_dashboard_to_every_user():
+    prod = deployed("prod", ROBOT)
+    for name, job in prod["jobs"].items():
+        assert {"group_name": "users", "level": "CAN_VIEW"} in job["permissions"], name
+    assert {"group_name": "users", "level": "CAN_READ"} in prod["dashboards"]["omdb_gold"][
+        "permissions"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("target", "var", "active"),
+    [
+        ("prod", {}, {"omdb_streams"}),
+        ("dev", {}, set()),
+        (
+            "prod",
+            {"serverless_always_on": "UNPAUSED", "file_arrival_trigger": "PAUSED"},
+            {"omdb_streams_continuous"},
+        ),
+        (
+            "prod",
+            {"classic_always_on": "UNPAUSED", "file_arrival_trigger": "PAUSED"},
+            {"omdb_streams_classic"},
+        ),
+        ("dev", {"file_arrival_trigger": "UNPAUSED"}, {"omdb_streams"}),
+    ],
+)
+def test_one_job_at_most_runs_the_streams_as_the_docs_say(target, var, active):
+    # The three jobs share checkpoints. Every switch the docs give is a --var.
+    assert active_streams_jobs(deployed(target, ADA, **var)) == active
+    docs = (REPO / "docs" / "databricks.md").read_text()
+    assert all(f"--var {name}={value}" in docs for name, value in var.items())
+
+
+def test_the_trigger_watches_the_landing_folder_not_the_archive():
+    from checkpoints_config import load_target
+
+    config = load_target("prod", catalog="main", schema="omdb")
+    (job,) = [deployed("prod", ROBOT)["jobs"]["omdb_streams"]]
+    url = job["trigger"]["file_arrival"]["url"]
+    assert url.rstrip("/") == config.landing_path
+    assert not config.archive_path.startswith(url)
 
 
 def test_the_producer_reads_the_key_from_the_bundles_own_scope():
