@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 import logging
@@ -21,6 +20,7 @@ from producers.offline.server import OfflineOmdbServer
 from producers.omdb_client import (
     OmdbClient,
     OmdbConfigError,
+    OmdbError,
     OmdbPageError,
     OmdbStop,
     OmdbTermError,
@@ -302,15 +302,37 @@ def test_volume_landing_uploads_through_the_files_api(httpserver):
         landing.write({}, PurePosixPath("../x.json"))
 
 
-def test_the_key_is_read_from_a_secret_scope(httpserver):
-    from databricks.sdk import WorkspaceClient
+@pytest.mark.spark
+def test_the_key_is_read_from_a_secret_scope_with_sql_secret(spark, caplog):
+    # Databricks' SQL secret() stands in here as a session function of the same name.
+    scopes = {("omdb", "omdb_api_key"): KEY + "\n"}
+    session = spark.newSession()
+    session.udf.register("secret", lambda scope, key: scopes.get((scope, key)))
+    with caplog.at_level(logging.DEBUG):
+        assert api_key_from_secret_scope("omdb", "omdb_api_key", spark=session) == KEY
+    assert KEY not in caplog.text
+    # A lookup Databricks refuses is one line with the names, never a value.
+    session.udf.register("secret", lambda scope, key: 1 // 0)
+    with pytest.raises(OmdbError, match="cannot read the OMDb key 'omdb_api_key' from"):
+        api_key_from_secret_scope("omdb", "omdb_api_key", spark=session)
+    session.udf.register("secret", lambda scope, key: "")
+    with pytest.raises(OmdbError, match="is empty: put the OMDb key in it"):
+        api_key_from_secret_scope("omdb", "omdb_api_key", spark=session)
+    # A name that is no secret name never reaches a statement.
+    with pytest.raises(OmdbConfigError, match="not a Databricks secret name"):
+        api_key_from_secret_scope("omdb') --", "omdb_api_key", spark=session)
 
-    httpserver.expect_request(
-        "/api/2.0/secrets/get", query_string={"scope": "omdb", "key": "omdb_api_key"}
-    ).respond_with_json({"key": "omdb_api_key", "value": base64.b64encode(b"abc123\n").decode()})
-    client = WorkspaceClient(host=httpserver.url_for("/").rstrip("/"), token="dapi-test")
-    # dbutils.secrets.get: the runtime's own inside Databricks, the SDK's stand-in here.
-    assert api_key_from_secret_scope("omdb", "omdb_api_key", client=client) == "abc123"
+
+def test_a_secret_scope_outside_databricks_asks_for_the_key_in_one_line(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.delenv("OMDB_API_KEY", raising=False)
+    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)
+    argv = ["produce", "--term", "matrix", "--root", str(tmp_path), "--secret-scope", "omdb"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "read inside Databricks only" in err and "OMDB_API_KEY" in err
 
 
 def test_produce_without_a_key_uses_the_offline_server(tmp_path, monkeypatch, capsys):
