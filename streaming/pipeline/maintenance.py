@@ -7,13 +7,15 @@ new from it; it and the property changes run only with the root's lock held
 (``omdb-lakehouse maintain``), because either could fail a concurrent write. ``VACUUM``
 conflicts with no writer and also runs on a cadence in the always-on runners. It never
 removes a file a stream still needs: a table whose reader lags behind by more than the
-deleted-file retention is not vacuumed, and the line says how to recover.
+deleted-file retention is not vacuumed, and the line says how to recover. A Unity
+Catalog table that Databricks' predictive optimization maintains is left to its VACUUM,
+and the line says when that one may take what a lagging stream still needs.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -44,6 +46,9 @@ class Upkeep:
     bytes_before: int | None = None  # on disk, local tables only
     bytes_after: int | None = None
     listed: bool = False  # a LITE VACUUM the log could not back, done in full instead
+    # Databricks' predictive optimization vacuums the table: we do not, and ``refused``
+    # then says what its VACUUM, which knows nothing of the streams, may take from one.
+    by_databricks: bool = False
 
     @property
     def freed(self) -> int | None:
@@ -66,7 +71,15 @@ class Upkeep:
         size = ""
         if self.freed is not None:
             size = f", {_mib(self.bytes_after)} on disk ({_mib(self.freed)} freed)"
-        refused = f"; not vacuumed: {self.refused}" if self.refused else ""
+        if self.by_databricks:
+            done.append("VACUUM left to predictive optimization")
+            refused = (
+                f"; at risk, since its VACUUM does not wait for a stream: {self.refused}"
+                if self.refused
+                else ""
+            )
+        else:
+            refused = f"; not vacuumed: {self.refused}" if self.refused else ""
         return f"  {self.table}: {', '.join(done) or 'nothing to do'}{size}{refused}"
 
 
@@ -102,24 +115,46 @@ def maintain(
         if exclusive:
             spark.sql(f"OPTIMIZE {ref.sql_name}")
         refused = vacuum_refusal(spark, config, ref)
+        # Two VACUUMs of one table would only race; Databricks' own runs on its schedule.
+        by_databricks = ref.full_name is not None and predictive_optimization(spark, ref)
         # By hand, a full VACUUM also finds files no commit names (a writer killed
         # mid-write); on the cadence, LITE reads the log instead of listing the table.
-        listed = refused is None and vacuum(spark, ref, lite=not exclusive)
+        vacuumed = refused is None and not by_databricks
+        listed = vacuumed and vacuum(spark, ref, lite=not exclusive)
         upkeep = Upkeep(
             ref.name,
             properties_set,
             exclusive,
-            refused is None,
+            vacuumed,
             refused,
             before,
             disk_bytes(ref),
             listed,
+            by_databricks,
         )
         if say:
             say(upkeep.line())
         done.append(upkeep)
     remember_upkeep(config, sum(u.freed or 0 for u in done), len(done))
     return done
+
+
+def predictive_optimization(spark: SparkSession, ref: TableRef) -> bool:
+    """Whether Databricks' predictive optimization maintains ``ref`` (a catalog table)."""
+    return predictive_optimization_in(
+        spark.sql(f"DESCRIBE TABLE EXTENDED {ref.sql_name}").collect()
+    )
+
+
+def predictive_optimization_in(rows: Collection[Sequence[str | None]]) -> bool:
+    """Whether ``DESCRIBE TABLE EXTENDED``'s rows (name, value, comment) say predictive
+    optimization is on: ``ENABLE``, set on the table or inherited (``ENABLE (inherited
+    from SCHEMA …)``). A table outside Unity Catalog has no such row."""
+    for row in rows:
+        name, value = (row[0] or "").strip().lower(), (row[1] or "").strip().upper()
+        if name == "predictive optimization":
+            return value.startswith("ENABLE")
+    return False
 
 
 def vacuum(spark: SparkSession, ref: TableRef, *, lite: bool) -> bool:
@@ -190,7 +225,8 @@ def vacuum_refusal(spark: SparkSession, config: PipelineConfig, ref: TableRef) -
     A stream reading ``ref`` needs every file added from the version it is at; a later
     compaction or MERGE may have replaced those files, and VACUUM deletes replaced files
     older than the retention. So when a commit after the reader's version is older than
-    the retention, VACUUM could delete what the reader still has to read.
+    the retention, VACUUM could delete what the reader still has to read (predictive
+    optimization's VACUUM too, which nothing here can hold back).
     """
     retention = config.maintenance.deleted_file_retention
     for layer in LAYERS:

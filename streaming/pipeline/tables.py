@@ -173,6 +173,12 @@ TABLES: dict[str, TableSpec] = {
         GOLD,
         "Release counts per (release_year, media_type); _silver_version is the last silver "
         "commit applied to the row.",
+        {
+            # Its MERGE rewrites counts in place. With deletion vectors (and no partition)
+            # Databricks resolves a MERGE beside an OPTIMIZE, predictive optimization's
+            # included, row by row instead of failing one of them (row-level concurrency).
+            "delta.enableDeletionVectors": "true",
+        },
     ),
     "dq_metrics": TableSpec(
         DQ_METRICS,

@@ -1,5 +1,6 @@
 """The tables' layout: a small batch reads and merges only the silver files that can hold
-its titles; the append-only tables log no per-column statistics."""
+its titles; the merged tables have deletion vectors; the append-only tables log no
+per-column statistics."""
 
 from __future__ import annotations
 
@@ -46,6 +47,12 @@ def test_silver_is_clustered_by_title_and_the_appended_tables_log_only_row_count
 
     detail = spark.sql(f"DESCRIBE DETAIL {config.table('silver').sql_name}").first()
     assert list(detail["clusteringColumns"]) == ["imdb_id"]
+    # The merged tables are ready for Databricks' row-level concurrency (a MERGE beside
+    # predictive optimization's OPTIMIZE): deletion vectors, no partition.
+    for key in ("silver", "gold"):
+        detail = spark.sql(f"DESCRIBE DETAIL {config.table(key).sql_name}").first()
+        assert "deletionVectors" in detail["tableFeatures"], key
+        assert list(detail["partitionColumns"]) == [], key
     for key in ("bronze", "quarantine", "dq_metrics"):
         stats = logged_stats(config.table(key).path)
         assert stats and all(set(s) == {"numRecords"} for s in stats), (key, stats)

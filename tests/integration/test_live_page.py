@@ -216,8 +216,8 @@ def test_a_failed_stream_shows_its_error_while_the_others_go_on_and_starts_again
     # A newer writer's protocol: Spark refuses to write gold, delta-rs still reads it.
     gold = served.config.table("gold").path
     own = protocol_of(gold)
-    newer = {"minReaderVersion": 1, "minWriterVersion": 7}
-    protocol_commit(gold, newer | {"writerFeatures": ["aFeatureOfANewerWriter"]})
+    features = [*own.get("writerFeatures", []), "aFeatureOfANewerWriter"]
+    protocol_commit(gold, own | {"minWriterVersion": 7, "writerFeatures": features})
 
     landed = served.cli("produce", "--terms", "alien,spider-man", "--max-pages", "2")
     assert landed.returncode == 0, landed.stderr
