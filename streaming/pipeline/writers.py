@@ -245,10 +245,25 @@ class QualityBatchWriter:
     def write_metrics(
         self, spark: SparkSession, counts: list[tuple[str, int, int]], app_id: str, batch_id: int
     ) -> None:
-        metrics_df = spark.createDataFrame(
-            [("quality", batch_id, rule, passed, failed) for rule, passed, failed in counts],
-            "stream string, batch_id long, rule string, passed long, failed long",
-        ).withColumn("recorded_at", F.current_timestamp())
+        if not counts:
+            return
+        # Literals, not createDataFrame: a Python list would be unpickled by a Python
+        # worker on each executor, which a cluster's executors need not have.
+        rows = [
+            F.struct(
+                F.lit("quality").alias("stream"),
+                F.lit(batch_id).cast("long").alias("batch_id"),
+                F.lit(rule).alias("rule"),
+                F.lit(passed).cast("long").alias("passed"),
+                F.lit(failed).cast("long").alias("failed"),
+            )
+            for rule, passed, failed in counts
+        ]
+        metrics_df = (
+            spark.range(1)
+            .select(F.inline(F.array(*rows)))
+            .withColumn("recorded_at", F.current_timestamp())
+        )
         # A handful of rows: one file per batch, not one per default partition.
         append_once(metrics_df.coalesce(1), self.config.table("dq_metrics"), app_id, batch_id)
 
