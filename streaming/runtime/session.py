@@ -32,6 +32,8 @@ _CONF_DIR = Path(__file__).parent / "conf"
 SCALA_VERSION = "2.13"
 
 REMOTE_ENV = "SPARK_REMOTE"
+MASTER_ENV = "OMDB_SPARK_MASTER"  # a local session's master (a cluster's, say)
+GATEWAY_ENV = "PYSPARK_GATEWAY_PORT"  # set by spark-submit for the Python it starts
 # The oldest Spark the pipeline's code runs on (bronze and silver use 4.0's functions):
 # serverless environment 4 (Databricks Connect 17) and Databricks Runtime 17.3 LTS.
 SPARK_FLOOR = "4.0"
@@ -56,8 +58,9 @@ SERVERLESS_SETTABLE_CONFS = frozenset(
 # laptop, the discovery threshold and the open cost cut a 2,000-file micro-batch's
 # getBatch from 12.5 s to 0.5 s (no separate 1,000-task listing job; many files
 # packed per task).
+DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 LOCAL_CONF: Mapping[str, str] = {
-    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.extensions": DELTA_EXTENSION,
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
     # VACUUM lists a table in this many tasks (10,000 by default): 20-30 s for a table
@@ -279,12 +282,12 @@ def local_confs(log_dir: Path, *, short_lived: bool = False) -> dict[str, str]:
     extra = extra_confs()
     # JVM options given in $OMDB_SPARK_CONF come after ours: the log settings stay.
     java_opts = " ".join(filter(None, [java_opts, extra.pop(JAVA_OPTIONS, "")]))
-    master = os.environ.get("OMDB_SPARK_MASTER", "local[*]")
+    master = chosen_master(submitted_master())
     return {
         "spark.master": master,
         # A local master's driver RPC and block manager listen on loopback, not on the
-        # machine's network address (Spark's default).
-        **(LOOPBACK_DRIVER if master.startswith("local") else {}),
+        # machine's network address (Spark's default); so does a loopback cluster's.
+        **(LOOPBACK_DRIVER if on_loopback(master) else {}),
         **jars,
         "spark.driver.memory": os.environ.get("OMDB_SPARK_DRIVER_MEMORY", "2g"),
         JAVA_OPTIONS: java_opts,
@@ -293,6 +296,47 @@ def local_confs(log_dir: Path, *, short_lived: bool = False) -> dict[str, str]:
         **(SHORT_LIVED_CONF if short_lived else {}),
         **extra,
     }
+
+
+def chosen_master(submitted: str | None = None) -> str:
+    """The master a new session runs on: ``$OMDB_SPARK_MASTER``, else the one
+    ``spark-submit --master`` was given (``submitted``), else ``local[*]``."""
+    return os.environ.get(MASTER_ENV, "").strip() or submitted or "local[*]"
+
+
+def submitted_master() -> str | None:
+    """The master ``spark-submit`` started this Python process with, if it did (its JVM
+    is then already up, and holds the master as a system property)."""
+    if GATEWAY_ENV not in os.environ:
+        return None
+    from pyspark import SparkContext
+
+    SparkContext._ensure_initialized()
+    return SparkContext._jvm.java.lang.System.getProperty("spark.master")  # type: ignore[union-attr]
+
+
+def check_submitted_jars() -> None:
+    """Under ``spark-submit`` the JVM is up before this code runs: Delta's jars must be on
+    its command line, since the session can no longer add them to the driver."""
+    from pyspark import SparkContext
+
+    jvm = SparkContext._jvm
+    loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()  # type: ignore[union-attr]
+    try:
+        jvm.java.lang.Class.forName(DELTA_EXTENSION, False, loader)  # type: ignore[union-attr]
+    except Exception:
+        raise LakehouseError(
+            "spark-submit was given no Delta jars: add "
+            f"--packages {delta_maven_coordinate()} (or --jars with the same jars)"
+        ) from None
+
+
+def on_loopback(master: str) -> bool:
+    """A local master, or a cluster's on this machine's loopback address."""
+    if master.startswith("local"):
+        return True
+    host = master.split("://", 1)[-1].split(",")[0].rsplit(":", 1)[0]
+    return host in ("127.0.0.1", "localhost", "[::1]")
 
 
 def extra_confs() -> dict[str, str]:
@@ -372,6 +416,8 @@ def start_local(
     ``short_lived``: tuned for a process that exits after a few small batches."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise LakehouseError("Java 17 is needed to run Spark locally, and no `java` was found")
+    if submitted_master() is not None:
+        check_submitted_jars()
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / "spark-jvm.log"
     for attempt in (1, 2):

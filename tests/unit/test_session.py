@@ -121,6 +121,33 @@ def test_a_local_master_s_driver_listens_on_loopback_only(tmp_path, monkeypatch)
     assert "spark.driver.bindAddress" not in session.local_confs(tmp_path)  # must be reachable
 
 
+def test_the_master_is_the_one_asked_for_else_spark_submit_s_else_local(monkeypatch):
+    monkeypatch.delenv("OMDB_SPARK_MASTER", raising=False)
+    assert session.chosen_master() == "local[*]"
+    assert session.chosen_master("spark://10.0.0.5:7077") == "spark://10.0.0.5:7077"
+    monkeypatch.setenv("OMDB_SPARK_MASTER", "local[2]")
+    assert session.chosen_master("spark://10.0.0.5:7077") == "local[2]"
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT", raising=False)
+    assert session.submitted_master() is None  # not under spark-submit: no JVM asked
+
+
+@pytest.mark.parametrize(
+    ("master", "loopback"),
+    [
+        ("local[*]", True),
+        ("local-cluster[2,1,1024]", True),
+        ("spark://127.0.0.1:7077", True),
+        ("spark://localhost:7077", True),
+        ("spark://10.0.0.5:7077", False),
+        ("spark://127.0.0.1:7077,127.0.0.2:7077", True),
+        ("k8s://https://kubernetes.default.svc:443", False),
+        ("yarn", False),
+    ],
+)
+def test_a_driver_binds_to_loopback_for_a_master_on_this_machine_s_loopback(master, loopback):
+    assert session.on_loopback(master) is loopback
+
+
 def test_no_local_session_substitutes_variables_into_a_statement(tmp_path):
     assert session.local_confs(tmp_path)["spark.sql.variable.substitute"] == "false"
 
