@@ -13,9 +13,10 @@ CHROMIUM := /usr/bin/chromium
 BENCH_SIZES ?= 1k,10k
 HISTORY_SIZES ?= 10k,100k,300k
 SOAK_MINUTES ?= 30
+CLUSTER_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars spark-floor browser demo test test-fast lint format clean bench bench-history bench-soak bench-fresh bench-whole bench-compaction spark-connect
+.PHONY: help install jars spark-floor browser demo test test-fast lint format clean bench bench-history bench-soak bench-fresh bench-whole bench-compaction spark-connect cluster cluster-stop
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,6 +53,12 @@ demo: jars ## Run the whole pipeline offline, summarise and chart gold
 spark-connect: jars ## Serve Spark Connect with Delta on localhost:15002, for clients with the token it prints
 	$(BIN)/python -m streaming.runtime.connect_server --port 15002
 
+cluster: jars ## Start a Spark standalone cluster on loopback (a master, CLUSTER_WORKERS=2 workers); it prints its master
+	$(BIN)/python -m streaming.runtime.cluster start --workers $(CLUSTER_WORKERS) --folder .cluster
+
+cluster-stop: $(STAMP) ## Stop the cluster `make cluster` started
+	$(BIN)/python -m streaming.runtime.cluster stop --folder .cluster
+
 lint: $(STAMP) ## ruff: lint and formatting check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -67,7 +74,7 @@ test-fast: $(STAMP) ## Only tests that need no Spark
 	$(BIN)/python -m pytest -m 'not spark'
 
 clean: ## Remove the environment, caches and the local lakehouse
-	rm -rf $(VENV) $(FLOOR) .lakehouse .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) $(FLOOR) .lakehouse .cluster .pytest_cache .ruff_cache build dist *.egg-info
 
 bench: jars ## Benchmark against a one-shot peer (not part of `make test`; BENCH_SIZES=1k,10k)
 	$(BIN)/pip install --quiet -e '.[local,dev,bench]'

@@ -104,8 +104,11 @@ def deployed(target: str, deployer: Deployer, **var: str) -> dict[str, Any]:
         "bundle.target": target,
         "bundle.name": root["bundle"]["name"],
     }
-    values = {name: resolve(value, workspace) for name, value in values.items()}
+    for _ in range(len(values)):  # a variable may name another
+        lookup = {**workspace, **{f"var.{name}": value for name, value in values.items()}}
+        values = {name: resolve(value, lookup, keep_unknown=True) for name, value in values.items()}
     lookup = {**workspace, **{f"var.{name}": value for name, value in values.items()}}
+    resolve(values, lookup)  # none left unresolved
     resources = resolve(copy.deepcopy(root["resources"]), lookup, keep_unknown=True)
 
     for kind, levels in LEVELS.items():
@@ -149,6 +152,9 @@ def resolve(value: Any, lookup: dict[str, Any], keep_unknown: bool = False) -> A
         return [resolve(v, lookup, keep_unknown) for v in value]
     if not isinstance(value, str):
         return value
+    whole = REFERENCE.fullmatch(value)
+    if whole and not isinstance(lookup.get(whole.group(1), ""), str):  # a complex variable
+        return resolve(copy.deepcopy(lookup[whole.group(1)]), lookup, keep_unknown)
     while True:
         new = REFERENCE.sub(lambda m: str(lookup.get(m.group(1), m.group(0))), value)
         if new == value:

@@ -357,3 +357,23 @@ def test_the_deployed_code_runs_on_the_declared_spark_floor():
             assert environment_spark.get(version) == SPARK_FLOOR, name
     runtime = BUNDLE["variables"]["classic_spark_version"]["default"]
     assert runtime.startswith("17.3.") and SPARK_FLOOR == "4.0"
+
+
+def test_the_classic_job_runs_on_one_node_unless_given_workers():
+    (cluster,) = deployed("prod", ROBOT)["jobs"]["omdb_streams_classic"]["job_clusters"]
+    one_node = cluster["new_cluster"]
+    assert one_node["num_workers"] == 0 and one_node["spark_version"] == "17.3.x-scala2.13"
+    assert one_node["spark_conf"]["spark.master"].startswith("local[")
+    # A multi-node spec, as docs/cluster.md gives it: workers, and no local master.
+    workers = {
+        "spark_version": "17.3.x-scala2.13",
+        "node_type_id": "i3.xlarge",
+        "autoscale": {"min_workers": 1, "max_workers": 4},
+        "data_security_mode": "SINGLE_USER",
+    }
+    docs = (REPO / "docs" / "cluster.md").read_text()
+    assert '"autoscale": {"min_workers": 1, "max_workers": 4}' in docs
+    job = deployed("prod", ROBOT, classic_cluster=workers)["jobs"]["omdb_streams_classic"]
+    built = Job.from_dict(job)
+    assert built.job_clusters[0].new_cluster.autoscale.max_workers == 4
+    assert "spark_conf" not in job["job_clusters"][0]["new_cluster"]

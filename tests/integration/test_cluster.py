@@ -1,0 +1,124 @@
+"""The pipeline on a real Spark standalone cluster: a master and two one-core workers,
+each its own JVM on loopback (``streaming.runtime.cluster``), and the project's own
+``run`` pointed at it with ``OMDB_SPARK_MASTER``; ``spark-submit``'s master obeyed."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from checkpoints_config import load_target
+from streaming.runtime import cluster as standalone
+from streaming.runtime.session import delta_maven_coordinate
+from tests.invariants import assert_invariants
+from tests.processes import cli, cli_env
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+TERMS = "star wars,batman,matrix,harry potter,jurassic,alien"
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory):
+    cluster = standalone.start(tmp_path_factory.mktemp("cluster"), workers=2, cores=1)
+    yield cluster
+    assert standalone.stop(Path(cluster.folder))
+    for pid in [cluster.master_pid, *cluster.worker_pids]:
+        assert not standalone._alive(pid), "a daemon outlived stop"
+
+
+def executor_logs(cluster: standalone.Cluster) -> dict[str, str]:
+    """Each worker's executors' stderr, all applications together."""
+    return {
+        work.name: "".join(p.read_text(errors="replace") for p in work.glob("app-*/*/stderr"))
+        for work in cluster.worker_folders()
+    }
+
+
+def bronze_batches(root: Path) -> int:
+    commits = root / "checkpoints" / "bronze" / "commits"
+    return sum(1 for p in commits.iterdir() if p.name.isdigit()) if commits.is_dir() else 0
+
+
+def test_a_run_on_two_workers_is_exact_even_when_a_worker_is_killed(two_workers, tmp_path):
+    root = tmp_path / "root"
+    env = cli_env(OMDB_LAKEHOUSE_ROOT=str(root), OMDB_SPARK_MASTER=two_workers.master_url)
+    env.pop("OMDB_API_KEY", None)
+    produced = subprocess.run(
+        cli("produce", "--terms", TERMS, "--max-pages", "3"), env=env, capture_output=True
+    )
+    assert produced.returncode == 0, produced.stderr
+    run = subprocess.Popen(
+        cli("run"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    # Bronze committed, silver and gold still to come: the second worker dies, its
+    # executor with it (SIGKILL to its process group).
+    deadline = time.monotonic() + 240
+    while bronze_batches(root) == 0:
+        assert run.poll() is None, run.stdout.read()
+        assert time.monotonic() < deadline, "bronze never committed on the cluster"
+        time.sleep(0.2)
+    before_kill = executor_logs(two_workers)
+    standalone.kill(two_workers.worker_pids[1], standalone.signal.SIGKILL)
+    out, _ = run.communicate(timeout=300)
+    if run.returncode != 0:  # a failure is loud, and the next run is exact
+        assert "error:" in out, out
+        again = subprocess.run(cli("run"), env=env, capture_output=True, text=True)
+        assert again.returncode == 0, again.stdout + again.stderr
+
+    assert_invariants(load_target("local", root=root))
+    # Both workers ran the run's tasks, and no executor started a Python worker: what
+    # runs there is the JVM's alone (the metrics rows are literals, not a Python list).
+    assert all("Running task" in log for log in before_kill.values()), before_kill.keys()
+    assert len(before_kill) == 2
+    assert not any("PythonRunner" in log for log in executor_logs(two_workers).values())
+
+
+MAIN = importlib.util.find_spec("streaming.cli.__main__").origin
+
+
+def spark_submit(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    import pyspark
+
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    return subprocess.run(
+        [str(submit), *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+OBEYED = """
+from streaming.runtime.session import get_spark
+spark = get_spark()
+spark.range(3).write.format("delta").save({table!r})
+rows = spark.read.format("delta").load({table!r}).count()
+print("master", spark.sparkContext.master, "rows", rows)
+"""
+
+
+def test_spark_submit_s_master_is_obeyed_and_delta_s_jars_are_asked_for(tmp_path):
+    env = cli_env(OMDB_LAKEHOUSE_ROOT=str(tmp_path / "root"), PYSPARK_PYTHON=cli()[0])
+    env.pop("OMDB_SPARK_MASTER", None)
+    packages = ["--packages", delta_maven_coordinate()]
+    # Without Delta's jars on its command line: one line saying which to add (spark-submit
+    # hands the Python's stderr on in its stdout).
+    bare = spark_submit("--master", "local[1]", MAIN, "query", "SELECT 1 AS n", env=env)
+    assert bare.returncode == 1
+    (told,) = [line for line in bare.stdout.splitlines() if line.startswith("error:")]
+    assert told.endswith(
+        f"add --packages {delta_maven_coordinate()} (or --jars with the same jars)"
+    )
+    # With them, the entry point answers...
+    query = [MAIN, "query", "SELECT 1 AS n", "--format", "json"]
+    answered = spark_submit("--master", "local[1]", *packages, *query, env=env)
+    assert answered.returncode == 0, answered.stderr[-2000:]
+    assert '"n": 1' in answered.stdout or '"n":1' in answered.stdout, answered.stdout
+    # ...and the session runs on the master spark-submit was given, not local[*].
+    script = tmp_path / "obeyed.py"
+    script.write_text(OBEYED.format(table=str(tmp_path / "t")))
+    obeyed = spark_submit("--master", "local[1]", *packages, str(script), env=env)
+    assert obeyed.returncode == 0, obeyed.stderr[-2000:]
+    assert "master local[1] rows 3" in obeyed.stdout
