@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -47,6 +48,14 @@ def page_file(name: str) -> tuple[bytes, str] | None:
     else:
         return None
     return source.read_bytes(), CONTENT_TYPES["." + name.rsplit(".", 1)[1]]
+
+
+def gold_seen(query: str) -> int | None:
+    """The gold version a page says it holds (``/live?gold=N``); None for anything that is
+    not a plain number of a version's size (a thousand digits would cost ``int`` more
+    than the answer, and it refuses past 4,300)."""
+    seen = urllib.parse.parse_qs(query).get("gold", [""])[0]
+    return int(seen) if seen.isascii() and seen.isdigit() and len(seen) <= 19 else None
 
 
 class LiveBoard:

@@ -47,7 +47,7 @@ from streaming.read.spark_sql import reader_session, register_tables
 from streaming.read.status import collect_status, collect_status_local, utc_text
 from streaming.runtime.connect_server import HOST, TOKEN_ENV, connect_url, free_port, new_token
 from streaming.runtime.guarded_http import GuardedHandler, Limits, Refused, handler_class
-from streaming.runtime.live_page import CONTENT_SECURITY_POLICY, LiveBoard, page_file
+from streaming.runtime.live_page import CONTENT_SECURITY_POLICY, LiveBoard, gold_seen, page_file
 from streaming.runtime.session import redact_token, start_local
 
 CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
@@ -269,10 +269,7 @@ class SqlEndpoint:
                 elif path == "/status" and endpoint.record is not None:
                     self._run(endpoint.status)
                 elif path == "/live" and endpoint.record is not None:
-                    seen = urllib.parse.parse_qs(query).get("gold", [""])[0]
-                    self._run(
-                        lambda: endpoint.board.snapshot(int(seen) if seen.isdigit() else None)
-                    )
+                    self._run(lambda: endpoint.board.snapshot(gold_seen(query)))
                 elif path == "/live/spec":
                     self.answer(page_spec())
                 elif path == "/" or path.startswith("/page/"):
