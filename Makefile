@@ -14,9 +14,10 @@ BENCH_SIZES ?= 1k,10k
 HISTORY_SIZES ?= 10k,100k,300k
 SOAK_MINUTES ?= 30
 CLUSTER_WORKERS ?= 2
+CLUSTER_PAGES ?= 1000
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars spark-floor browser demo test test-fast lint format clean bench bench-history bench-soak bench-fresh bench-whole bench-compaction spark-connect cluster cluster-stop
+.PHONY: help install jars spark-floor browser demo test test-fast lint format clean bench bench-history bench-soak bench-fresh bench-whole bench-compaction bench-cluster spark-connect cluster cluster-stop
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +50,9 @@ browser: $(CHROMIUM) ## Debian's chromium, for the live page's tests (apt-get; s
 
 demo: jars ## Run the whole pipeline offline, summarise and chart gold
 	$(BIN)/omdb-lakehouse demo
+
+bench-cluster: jars ## A backfill of CLUSTER_PAGES=1000 pages on local[2] against a two-worker cluster on this machine
+	$(BIN)/python -m tests.bench.cluster --pages $(CLUSTER_PAGES) --repeat 3 --out bench-results
 
 spark-connect: jars ## Serve Spark Connect with Delta on localhost:15002, for clients with the token it prints
 	$(BIN)/python -m streaming.runtime.connect_server --port 15002
