@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from deltalake import DeltaTable, QueryBuilder
+from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
 from checkpoints_config import PipelineConfig
@@ -22,6 +22,7 @@ from producers.landing import landed_files
 from streaming.pipeline.archive import archived_pages
 from streaming.pipeline.checkpoints import delta_rs_reads, has_commits, local_table_version
 from streaming.pipeline.tables import read_table
+from streaming.read.delta_rs_tables import select
 
 _YEAR = re.compile(r"^\s*(\d{4})(?:\s*[\u2013-]\s*(\d{4})?)?")
 _IMDB = re.compile(r"^tt\d{7,}$")
@@ -139,10 +140,8 @@ def delta_rs_rows(path: str, columns: list[str]) -> list[dict]:
     """A table's rows read with delta-rs's SQL, which applies deletion vectors (its
     pyarrow reader refuses a table that has them)."""
     names = ", ".join(f'"{c}"' for c in columns)
-    table = QueryBuilder().register("t", DeltaTable(path)).execute(f"SELECT {names} FROM t")
-    answer = table.read_all()
-    values = [answer.column(i).to_pylist() for i in range(answer.num_columns)]
-    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+    rows = select(DeltaTable(path), f"SELECT {names} FROM t")
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def assert_invariants(config: PipelineConfig, extra_corrupt_pages: int = 0) -> Truth:

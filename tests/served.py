@@ -14,6 +14,7 @@ import pytest
 
 from checkpoints_config import local
 from streaming.read.serve_client import ServeRecord, record_path
+from tests.invariants import ground_truth
 from tests.processes import cli, cli_env
 
 START_SECONDS = 240  # a JVM start and the first batches, on a busy 2-core machine
@@ -42,6 +43,18 @@ class Served:
         done = self.cli("query", sql, "--format", "json")
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)[0]["n"]
+
+    def land_and_wait_for_gold(self, *terms: str, max_pages: int = 2) -> int:
+        """``produce`` pages of ``terms``, then wait until ``query`` (from this other
+        process) sees gold hold them; gold's total."""
+        landed = self.cli("produce", "--terms", ",".join(terms), "--max-pages", str(max_pages))
+        assert landed.returncode == 0, landed.stderr
+        expected = sum(ground_truth(self.config).gold.values())
+        deadline = time.monotonic() + GOLD_SECONDS
+        while self.gold_total() != expected:
+            assert time.monotonic() < deadline, "gold did not catch up"
+            time.sleep(1)
+        return expected
 
 
 def start_served(

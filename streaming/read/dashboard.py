@@ -66,10 +66,22 @@ DATASETS = (
     ),
 )
 
-_YEAR = "Release year"
-_TITLES = "Titles released"
-_TYPE = Field("media_type", "Media type", "categorical")
-_COUNT = Field("total_releases", _TITLES, "quantitative")
+
+def _by_year_and_type(
+    name: str, kind: str, title: str, year_scale: str, position: tuple[int, int, int, int]
+) -> Widget:
+    """A chart of the releases dataset: titles per release year, one series per type."""
+    return Widget(
+        name,
+        kind,
+        title,
+        "releases",
+        x=Field("release_year", "Release year", year_scale),
+        y=Field("total_releases", "Titles released", "quantitative"),
+        color=Field("media_type", "Media type", "categorical"),
+        position=position,
+    )
+
 
 WIDGETS = (
     Widget(
@@ -80,25 +92,11 @@ WIDGETS = (
         value=Field("total_titles", "Titles"),
         position=(0, 0, 2, 3),
     ),
-    Widget(
-        "releases_by_year",
-        "bar",
-        "Releases per year by media type",
-        "releases",
-        x=Field("release_year", _YEAR, "categorical"),
-        y=_COUNT,
-        color=_TYPE,
-        position=(2, 0, 4, 7),
+    _by_year_and_type(
+        "releases_by_year", "bar", "Releases per year by media type", "categorical", (2, 0, 4, 7)
     ),
-    Widget(
-        "release_trend",
-        "line",
-        "Release trend per media type",
-        "releases",
-        x=Field("release_year", _YEAR, "quantitative"),
-        y=_COUNT,
-        color=_TYPE,
-        position=(0, 7, 6, 7),
+    _by_year_and_type(
+        "release_trend", "line", "Release trend per media type", "quantitative", (0, 7, 6, 7)
     ),
 )
 

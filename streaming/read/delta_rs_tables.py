@@ -12,13 +12,18 @@ if TYPE_CHECKING:
     from deltalake import DeltaTable
 
 
-def select(table: DeltaTable, sql: str) -> list[tuple[Any, ...]]:
-    """The rows of ``sql``, in which ``table`` is named ``t``."""
+def answer(table: DeltaTable, sql: str, name: str = "t") -> tuple[list[str], list[tuple]]:
+    """The column names and rows of ``sql``, in which ``table`` is named ``name``."""
     from deltalake import QueryBuilder
 
-    answer = QueryBuilder().register("t", table).execute(sql).read_all()
-    columns = [answer.column(i).to_pylist() for i in range(answer.num_columns)]
-    return list(zip(*columns, strict=True))
+    found = QueryBuilder().register(name, table).execute(sql).read_all()
+    columns = [found.column(i).to_pylist() for i in range(found.num_columns)]
+    return list(found.schema.names), list(zip(*columns, strict=True))
+
+
+def select(table: DeltaTable, sql: str, name: str = "t") -> list[tuple[Any, ...]]:
+    """The rows of ``sql``, in which ``table`` is named ``name``."""
+    return answer(table, sql, name)[1]
 
 
 def count_rows(table: DeltaTable) -> int:

@@ -101,15 +101,12 @@ class LiveBoard:
         gold = self.config.table("gold")
         if not delta_rs_reads(gold.path):
             return self._sql(statement)
-        from deltalake import DeltaTable, QueryBuilder
+        from deltalake import DeltaTable
 
-        answer = QueryBuilder().register(gold.name, DeltaTable(gold.path)).execute(statement)
-        table = answer.read_all()
-        columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
-        return {
-            "columns": list(table.schema.names),
-            "rows": [list(row) for row in zip(*columns, strict=True)],
-        }
+        from streaming.read.delta_rs_tables import answer
+
+        columns, rows = answer(DeltaTable(gold.path), statement, name=gold.name)
+        return {"columns": columns, "rows": [list(row) for row in rows]}
 
     def _rule_trend(self) -> dict[str, list[int]]:
         """Each rule's failed records in the quality stream's last batches, oldest first."""

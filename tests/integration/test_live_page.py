@@ -101,20 +101,8 @@ def page_counters(served: Served) -> dict[str, int]:
     return json.loads(done.stdout)["live_page"]
 
 
-def land_and_wait_for_gold(served: Served, *terms: str) -> int:
-    """Land a few pages of ``terms`` and wait for gold to hold them; gold's total."""
-    landed = served.cli("produce", "--terms", ",".join(terms), "--max-pages", "2")
-    assert landed.returncode == 0, landed.stderr
-    expected = sum(ground_truth(served.config).gold.values())
-    deadline = time.monotonic() + GOLD_SECONDS
-    while served.gold_total() != expected:
-        assert time.monotonic() < deadline, "gold did not catch up"
-        time.sleep(1)
-    return expected
-
-
 def test_the_page_shows_gold_as_query_sees_it(served, watched):
-    total = land_and_wait_for_gold(served, "star wars")
+    total = served.land_and_wait_for_gold("star wars")
     watched.wait_for_counter(total)
     assert served.gold_total() == total  # query, from another process, agrees
     held = gold_rows(served)
@@ -126,12 +114,12 @@ def test_the_page_shows_gold_as_query_sees_it(served, watched):
 
 
 def test_pages_landed_while_the_page_is_open_change_it_without_a_reload(served, watched):
-    before = land_and_wait_for_gold(served, "matrix")
+    before = served.land_and_wait_for_gold("matrix")
     watched.wait_for_counter(before)
     watched.page.evaluate("window.stillTheSamePage = true")
     version = local_table_version(served.config.table("gold").path)
 
-    after = land_and_wait_for_gold(served, "harry potter", "jurassic")
+    after = served.land_and_wait_for_gold("harry potter", "jurassic")
 
     assert after > before
     watched.wait_for_counter(after)
@@ -146,7 +134,10 @@ def test_every_request_stays_on_serve_and_nothing_is_given_without_the_secret(
 ):
     origin = served.record.sql_url
     watched.page.wait_for_selector("#releases_by_year .main-svg", state="attached")
-    time.sleep(2)  # a few polls
+    deadline = time.monotonic() + PAGE_SECONDS
+    while sum("/live" in url for url in watched.requests) < 3:  # a few polls
+        assert time.monotonic() < deadline, watched.requests
+        watched.page.wait_for_timeout(250)  # Playwright delivers the page's events meanwhile
     assert watched.requests and all(url.startswith(origin + "/") for url in watched.requests)
     assert any("/live" in url for url in watched.requests)
     # While gold does not change, the page asks every second and gold is not read again.
@@ -211,7 +202,7 @@ def protocol_of(gold: str) -> dict:
 
 
 def test_a_failed_stream_shows_its_error_while_the_others_go_on_and_starts_again(served, watched):
-    land_and_wait_for_gold(served, "batman")
+    served.land_and_wait_for_gold("batman")
     watched.wait_for_counter(served.gold_total())
     # A newer writer's protocol: Spark refuses to write gold, delta-rs still reads it.
     gold = served.config.table("gold").path

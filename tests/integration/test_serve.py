@@ -22,7 +22,6 @@ import pytest
 from streaming.pipeline.checkpoints import local_table_version
 from streaming.read.serve_client import ServeRecord, answers, record_path
 from streaming.runtime.connect_server import free_port
-from tests.invariants import ground_truth
 from tests.served import GOLD_SECONDS, Served, run_cli, start_served
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -85,16 +84,9 @@ def test_serve_ignores_a_stale_record_and_records_where_it_listens(served):
 
 
 def test_files_landed_by_produce_reach_gold_seen_by_a_query_from_another_process(served):
-    landed = served.cli("produce", "--term", "batman", "--max-pages", "3")
-    assert landed.returncode == 0, landed.stderr
-    expected = sum(ground_truth(served.config).gold.values())
+    expected = served.land_and_wait_for_gold("batman", max_pages=3)
     assert expected > 0
-    deadline = time.monotonic() + GOLD_SECONDS
-    total = served.gold_total()
-    while total != expected and time.monotonic() < deadline:
-        time.sleep(1)
-        total = served.gold_total()
-    assert total == expected
+    assert served.gold_total() == expected
 
 
 def test_the_same_statement_on_unchanged_tables_is_answered_from_memory(served):

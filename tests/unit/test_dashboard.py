@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
-from deltalake import DeltaTable, QueryBuilder, write_deltalake
+from deltalake import DeltaTable, write_deltalake
 
 from streaming.read.dashboard import (
     DATASETS,
@@ -18,6 +18,7 @@ from streaming.read.dashboard import (
     page_spec,
     series,
 )
+from streaming.read.delta_rs_tables import select
 
 RESOURCES = Path(__file__).parents[2] / "resources"
 ROWS = [
@@ -57,10 +58,7 @@ def test_the_datasets_sql_answers_what_the_charts_draw(tmp_path):
 
     def answer(name: str) -> list[tuple]:
         dataset = next(d for d in DATASETS if d.name == name)
-        reader = QueryBuilder().register(GOLD_TABLE, DeltaTable(str(gold)))
-        found = reader.execute(dataset_sql(dataset)).read_all()
-        columns = (found.column(i).to_pylist() for i in range(found.num_columns))
-        return list(zip(*columns, strict=True))
+        return select(DeltaTable(str(gold)), dataset_sql(dataset), name=GOLD_TABLE)
 
     assert answer("titles") == [(sum(r[2] for r in ROWS),)]
     releases = answer("releases")
