@@ -1,6 +1,7 @@
 """The pipeline on a real Spark standalone cluster: a master and two one-core workers,
 each its own JVM on loopback (``streaming.runtime.cluster``), and the project's own
-``run`` pointed at it with ``OMDB_SPARK_MASTER``; ``spark-submit``'s master obeyed."""
+``run`` pointed at it with ``OMDB_SPARK_MASTER``, or through a Spark Connect server whose
+master it is; ``spark-submit``'s master obeyed."""
 
 from __future__ import annotations
 
@@ -31,12 +32,53 @@ def two_workers(tmp_path_factory):
         assert not standalone._alive(pid), "a daemon outlived stop"
 
 
-def executor_logs(cluster: standalone.Cluster) -> dict[str, str]:
-    """Each worker's executors' stderr, all applications together."""
+def applications(cluster: standalone.Cluster) -> set[str]:
+    """The applications the workers have run executors for so far."""
+    return {app.name for work in cluster.worker_folders() for app in work.glob("app-*")}
+
+
+def executor_logs(cluster: standalone.Cluster, before: set[str] = frozenset()) -> dict[str, str]:
+    """Each worker's executors' stderr, for the applications not in ``before``."""
     return {
-        work.name: "".join(p.read_text(errors="replace") for p in work.glob("app-*/*/stderr"))
+        work.name: "".join(
+            p.read_text(errors="replace")
+            for p in work.glob("app-*/*/stderr")
+            if p.parent.parent.name not in before
+        )
         for work in cluster.worker_folders()
     }
+
+
+def land(env: dict[str, str]) -> None:
+    produced = subprocess.run(
+        cli("produce", "--terms", TERMS, "--max-pages", "3"), env=env, capture_output=True
+    )
+    assert produced.returncode == 0, produced.stderr
+
+
+def test_a_spark_connect_server_on_the_cluster_runs_the_pipeline_exact(
+    two_workers, tmp_path, monkeypatch
+):
+    # As serverless runs it: the client speaks Spark Connect, the server's executors are
+    # the cluster's. Both workers alive here: the test below kills one.
+    from streaming.runtime.connect_server import start_server
+
+    before = applications(two_workers)
+    monkeypatch.setenv("OMDB_SPARK_MASTER", two_workers.master_url)
+    server = start_server(tmp_path / "connect")
+    try:
+        root = tmp_path / "root"
+        env = cli_env(OMDB_LAKEHOUSE_ROOT=str(root), SPARK_REMOTE=server.url)
+        for name in ("OMDB_API_KEY", "OMDB_SPARK_MASTER"):
+            env.pop(name, None)
+        land(env)
+        done = subprocess.run(cli("run"), env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    finally:
+        server.stop()
+    assert_invariants(load_target("local", root=root))
+    logs = executor_logs(two_workers, before)
+    assert len(logs) == 2 and all("Running task" in log for log in logs.values())
 
 
 def bronze_batches(root: Path) -> int:
@@ -48,10 +90,8 @@ def test_a_run_on_two_workers_is_exact_even_when_a_worker_is_killed(two_workers,
     root = tmp_path / "root"
     env = cli_env(OMDB_LAKEHOUSE_ROOT=str(root), OMDB_SPARK_MASTER=two_workers.master_url)
     env.pop("OMDB_API_KEY", None)
-    produced = subprocess.run(
-        cli("produce", "--terms", TERMS, "--max-pages", "3"), env=env, capture_output=True
-    )
-    assert produced.returncode == 0, produced.stderr
+    land(env)
+    before = applications(two_workers)
     run = subprocess.Popen(
         cli("run"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -62,7 +102,7 @@ def test_a_run_on_two_workers_is_exact_even_when_a_worker_is_killed(two_workers,
         assert run.poll() is None, run.stdout.read()
         assert time.monotonic() < deadline, "bronze never committed on the cluster"
         time.sleep(0.2)
-    before_kill = executor_logs(two_workers)
+    before_kill = executor_logs(two_workers, before)
     standalone.kill(two_workers.worker_pids[1], standalone.signal.SIGKILL)
     out, _ = run.communicate(timeout=300)
     if run.returncode != 0:  # a failure is loud, and the next run is exact
@@ -75,7 +115,7 @@ def test_a_run_on_two_workers_is_exact_even_when_a_worker_is_killed(two_workers,
     # runs there is the JVM's alone (the metrics rows are literals, not a Python list).
     assert all("Running task" in log for log in before_kill.values()), before_kill.keys()
     assert len(before_kill) == 2
-    assert not any("PythonRunner" in log for log in executor_logs(two_workers).values())
+    assert not any("PythonRunner" in log for log in executor_logs(two_workers, before).values())
 
 
 MAIN = importlib.util.find_spec("streaming.cli.__main__").origin
