@@ -73,13 +73,14 @@ class Upkeep:
             size = f", {_mib(self.bytes_after)} on disk ({_mib(self.freed)} freed)"
         if self.by_databricks:
             done.append("VACUUM left to predictive optimization")
-            refused = (
-                f"; at risk, since its VACUUM does not wait for a stream: {self.refused}"
-                if self.refused
-                else ""
+        refused = ""
+        if self.refused:
+            why = (
+                "at risk, since its VACUUM does not wait for a stream"
+                if self.by_databricks
+                else "not vacuumed"
             )
-        else:
-            refused = f"; not vacuumed: {self.refused}" if self.refused else ""
+            refused = f"; {why}: {self.refused}"
         return f"  {self.table}: {', '.join(done) or 'nothing to do'}{size}{refused}"
 
 

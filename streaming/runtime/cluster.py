@@ -19,7 +19,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,10 +27,12 @@ from pathlib import Path
 
 from producers.ledger import LocalFile, private_folder
 from streaming.errors import LakehouseError
+from streaming.runtime.connect_server import HOST as LOOPBACK
+from streaming.runtime.connect_server import free_port
+from streaming.runtime.session import pyspark_bin
 
 DEFAULT_FOLDER = Path(".cluster")
 RECORD = "cluster.json"
-LOOPBACK = "127.0.0.1"
 START_SECONDS = 60.0
 
 
@@ -49,33 +50,20 @@ class Cluster:
         return sorted(Path(self.folder).glob("worker-*"))
 
 
-def spark_class() -> Path:
-    """pyspark's ``bin/spark-class``, which starts a Spark class in its own JVM."""
-    import pyspark
-
-    return Path(pyspark.__file__).parent / "bin" / "spark-class"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
-
-
 def _daemon(args: list[str], log: Path) -> subprocess.Popen:
-    """A Spark daemon in its own process group (stopped as one), bound to loopback."""
-    import pyspark
-
+    """A Spark daemon in its own process group (stopped as one), bound to loopback;
+    pyspark's ``bin/spark-class`` starts the class in its own JVM."""
+    spark_class = pyspark_bin("spark-class")
     env = {
         **os.environ,
-        "SPARK_HOME": str(Path(pyspark.__file__).parent),
+        "SPARK_HOME": str(spark_class.parent.parent),
         "SPARK_LOCAL_IP": LOOPBACK,
         # No REST submission server (port 6066): it takes applications without a word.
         "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",
     }
     with log.open("ab") as out:
         return subprocess.Popen(
-            [str(spark_class()), *args],
+            [str(spark_class), *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,

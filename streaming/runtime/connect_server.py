@@ -22,14 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyspark
-
 from streaming.errors import LakehouseError
 from streaming.runtime.session import (
     REMOTE_ENV,
     fill_maven_cache,
     jars_unresolved,
     local_confs,
+    pyspark_bin,
     start_failed,
 )
 
@@ -84,7 +83,7 @@ def server_command(port: int, log_dir: Path) -> list[str]:
         "spark.pyspark.python": sys.executable,
     }
     command = [
-        str(Path(pyspark.__file__).parent / "bin" / "spark-submit"),
+        str(pyspark_bin("spark-submit")),
         "--class",
         SERVER_CLASS,
         "--name",

@@ -298,6 +298,13 @@ def local_confs(log_dir: Path, *, short_lived: bool = False) -> dict[str, str]:
     }
 
 
+def pyspark_bin(name: str) -> Path:
+    """A script of the installed pyspark's ``bin`` (``spark-submit``, ``spark-class``)."""
+    import pyspark
+
+    return Path(pyspark.__file__).parent / "bin" / name
+
+
 def chosen_master(submitted: str | None = None) -> str:
     """The master a new session runs on: ``$OMDB_SPARK_MASTER``, else the one
     ``spark-submit --master`` was given (``submitted``), else ``local[*]``."""

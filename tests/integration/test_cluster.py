@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from checkpoints_config import load_target
+from streaming.pipeline.checkpoints import last_committed_batch
 from streaming.runtime import cluster as standalone
-from streaming.runtime.session import delta_maven_coordinate
+from streaming.runtime.session import delta_maven_coordinate, pyspark_bin
 from tests.invariants import assert_invariants
 from tests.processes import cli, cli_env
 
@@ -81,16 +82,12 @@ def test_a_spark_connect_server_on_the_cluster_runs_the_pipeline_exact(
     assert len(logs) == 2 and all("Running task" in log for log in logs.values())
 
 
-def bronze_batches(root: Path) -> int:
-    commits = root / "checkpoints" / "bronze" / "commits"
-    return sum(1 for p in commits.iterdir() if p.name.isdigit()) if commits.is_dir() else 0
-
-
 def test_a_run_on_two_workers_is_exact_even_when_a_worker_is_killed(two_workers, tmp_path):
     root = tmp_path / "root"
     env = cli_env(OMDB_LAKEHOUSE_ROOT=str(root), OMDB_SPARK_MASTER=two_workers.master_url)
     env.pop("OMDB_API_KEY", None)
     land(env)
+    bronze = load_target("local", root=root).bronze.checkpoint_location
     before = applications(two_workers)
     run = subprocess.Popen(
         cli("run"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -98,7 +95,7 @@ def test_a_run_on_two_workers_is_exact_even_when_a_worker_is_killed(two_workers,
     # Bronze committed, silver and gold still to come: the second worker dies, its
     # executor with it (SIGKILL to its process group).
     deadline = time.monotonic() + 240
-    while bronze_batches(root) == 0:
+    while last_committed_batch(bronze) is None:
         assert run.poll() is None, run.stdout.read()
         assert time.monotonic() < deadline, "bronze never committed on the cluster"
         time.sleep(0.2)
@@ -122,11 +119,12 @@ MAIN = importlib.util.find_spec("streaming.cli.__main__").origin
 
 
 def spark_submit(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    import pyspark
-
-    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
     return subprocess.run(
-        [str(submit), *args], env=env, capture_output=True, text=True, timeout=300
+        [str(pyspark_bin("spark-submit")), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
