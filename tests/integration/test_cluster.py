@@ -10,6 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from checkpoints_config import load_target
@@ -31,6 +32,23 @@ def two_workers(tmp_path_factory):
     assert standalone.stop(Path(cluster.folder))
     for pid in [cluster.master_pid, *cluster.worker_pids]:
         assert not standalone._alive(pid), "a daemon outlived stop"
+
+
+def test_the_cluster_listens_on_loopback_only(two_workers):
+    # A standalone master runs what reaches it: its RPC, the workers' and every web UI
+    # listen on loopback, and the REST submission server (6066) does not listen at all.
+    pids = [two_workers.master_pid, *two_workers.worker_pids]
+    processes = [psutil.Process(pid) for pid in pids]
+    processes += [child for p in list(processes) for child in p.children(recursive=True)]
+    listening = [
+        (c.laddr.ip, c.laddr.port)
+        for p in processes
+        for c in p.net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN
+    ]
+    assert len(listening) >= 5, listening  # the master's RPC and UI, each worker's two
+    assert all(ip in ("127.0.0.1", "::1", "::ffff:127.0.0.1") for ip, _ in listening), listening
+    assert 6066 not in {port for _, port in listening}
 
 
 def applications(cluster: standalone.Cluster) -> set[str]:
