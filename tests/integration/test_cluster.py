@@ -1,11 +1,14 @@
 """The pipeline on a real Spark standalone cluster: a master and two one-core workers,
 each its own JVM on loopback (``streaming.runtime.cluster``), and the project's own
-``run`` pointed at it with ``OMDB_SPARK_MASTER``, or through a Spark Connect server whose
-master it is; ``spark-submit``'s master obeyed."""
+``run`` pointed at it with ``OMDB_SPARK_MASTER`` (always-on, a worker killed, stopped and
+restarted), or through a Spark Connect server whose master it is; ``spark-submit``'s
+master obeyed."""
 
 from __future__ import annotations
 
 import importlib.util
+import random
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -17,8 +20,10 @@ from checkpoints_config import load_target
 from streaming.pipeline.checkpoints import last_committed_batch
 from streaming.runtime import cluster as standalone
 from streaming.runtime.session import delta_maven_coordinate, pyspark_bin
-from tests.invariants import assert_invariants
+from tests.invariants import assert_invariants, gold_counts, ground_truth
+from tests.pages import Landing
 from tests.processes import cli, cli_env
+from tests.waves import land_wave
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -100,32 +105,66 @@ def test_a_spark_connect_server_on_the_cluster_runs_the_pipeline_exact(
     assert len(logs) == 2 and all("Running task" in log for log in logs.values())
 
 
-def test_a_run_on_two_workers_is_exact_even_when_a_worker_is_killed(two_workers, tmp_path):
+def running_until(predicate, run: subprocess.Popen, what: str, timeout: float = 240) -> bool:
+    """Wait for ``predicate`` while ``run`` lives: False when the run ended first."""
+    deadline = time.monotonic() + timeout
+    while run.poll() is None:
+        if predicate():
+            return True
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.3)
+    return False
+
+
+def test_a_continuous_run_on_two_workers_outlives_a_killed_worker_stops_and_restarts_exact(
+    two_workers, tmp_path
+):
     root = tmp_path / "root"
+    config = load_target("local", root=root)
     env = cli_env(OMDB_LAKEHOUSE_ROOT=str(root), OMDB_SPARK_MASTER=two_workers.master_url)
     env.pop("OMDB_API_KEY", None)
     land(env)
-    bronze = load_target("local", root=root).bronze.checkpoint_location
+    landing, rng = Landing(config.landing_path), random.Random(34)
+    bronze = config.bronze.checkpoint_location
     before = applications(two_workers)
-    run = subprocess.Popen(
-        cli("run"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    # Bronze committed, silver and gold still to come: the second worker dies, its
-    # executor with it (SIGKILL to its process group).
-    deadline = time.monotonic() + 240
-    while last_committed_batch(bronze) is None:
-        assert run.poll() is None, run.stdout.read()
-        assert time.monotonic() < deadline, "bronze never committed on the cluster"
-        time.sleep(0.2)
-    before_kill = executor_logs(two_workers, before)
-    standalone.kill(two_workers.worker_pids[1], standalone.signal.SIGKILL)
-    out, _ = run.communicate(timeout=300)
-    if run.returncode != 0:  # a failure is loud, and the next run is exact
-        assert "error:" in out, out
-        again = subprocess.run(cli("run"), env=env, capture_output=True, text=True)
-        assert again.returncode == 0, again.stdout + again.stderr
+    log = tmp_path / "run.log"
+    with log.open("w") as out:
+        run = subprocess.Popen(
+            cli("run", "--trigger", "continuous", "--interval", "1s"),
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        committed = running_until(lambda: last_committed_batch(bronze) is not None, run, "bronze")
+        assert committed, log.read_text()
+        # Bronze committed, silver and gold still to come: the second worker dies, its
+        # executor with it (SIGKILL to its process group); pages go on landing.
+        before_kill = executor_logs(two_workers, before)
+        standalone.kill(two_workers.worker_pids[1], standalone.signal.SIGKILL)
+        land_wave(landing, rng, 1)
+        caught_up = running_until(
+            lambda: gold_counts(config) == ground_truth(config).gold, run, "gold to catch up"
+        )
+        # Stopped mid-way: Ctrl-C once bronze has read a new wave, the streams after it
+        # still to read it (the quality stream's 30 s floor keeps it behind at least).
+        read = last_committed_batch(bronze)
+        land_wave(landing, rng, 2)
+        if caught_up and running_until(lambda: last_committed_batch(bronze) != read, run, "a read"):
+            run.send_signal(signal.SIGINT)
+        run.wait(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    told = log.read_text()
+    if caught_up:
+        assert run.returncode == 0 and "stopped cleanly" in told, told
+    else:  # a failure is loud, and the next run is exact
+        assert run.returncode != 0 and "error:" in told, told
 
-    assert_invariants(load_target("local", root=root))
+    again = subprocess.run(cli("run"), env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert_invariants(config)
     # Both workers ran the run's tasks, and no executor started a Python worker: what
     # runs there is the JVM's alone (the metrics rows are literals, not a Python list).
     assert all("Running task" in log for log in before_kill.values()), before_kill.keys()

@@ -20,7 +20,13 @@ from producers.produce import Search
 from streaming.cli import main
 from streaming.pipeline.checkpoints import has_commits, local_table_version
 from streaming.pipeline.tables import read_table
-from tests.invariants import assert_invariants, delta_rs_rows, ground_truth, operations_since
+from tests.invariants import (
+    assert_invariants,
+    delta_rs_rows,
+    gold_counts,
+    ground_truth,
+    operations_since,
+)
 from tests.processes import cli, cli_env
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -35,15 +41,6 @@ def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen) -> No
             return
         time.sleep(0.5)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def gold_rows(config) -> dict[tuple[int, str], int]:
-    """Gold's counts read with delta-rs: polling costs the running pipeline no Spark job."""
-    path = config.table("gold").path
-    if not has_commits(path):
-        return {}
-    table = delta_rs_rows(path, ["release_year", "media_type", "total_releases"])
-    return {(r["release_year"], r["media_type"]): r["total_releases"] for r in table}
 
 
 def silver_titles(config) -> list[str]:
@@ -71,7 +68,7 @@ def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config
         text=True,
     )
     try:
-        wait_for(lambda: gold_rows(config), 240, "gold to fill", run)
+        wait_for(lambda: gold_counts(config), 240, "gold to fill", run)
         # More pages while it runs: they must reach gold without a restart.
         run_producer(config, [Search("matrix")], offline=True, say=lambda _: None)
         wait_for(
@@ -100,7 +97,7 @@ def test_continuous_run_serves_queries_and_stops_cleanly_on_ctrl_c(spark, config
         assert "is busy (run by pid" in capsys.readouterr().err
 
         expected = ground_truth(config).gold
-        wait_for(lambda: gold_rows(config) == expected, 120, "gold to catch up", run)
+        wait_for(lambda: gold_counts(config) == expected, 120, "gold to catch up", run)
         # The tables are vacuumed while the streams run (every 15 s here).
         wait_for(
             lambda: (

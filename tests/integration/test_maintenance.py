@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from checkpoints_config import Maintenance, Trigger
-from streaming.pipeline.checkpoints import has_commits, live_files
+from streaming.pipeline.checkpoints import live_files
 from streaming.pipeline.layers import LAYERS
 from streaming.pipeline.maintenance import compact_due, maintain, vacuum_refusal
 from streaming.pipeline.runner import run_available_now, run_continuous
@@ -25,7 +25,7 @@ from streaming.read.status import collect_status_local
 from tests.invariants import (
     assert_invariants,
     commits_since,
-    delta_rs_rows,
+    gold_counts,
     ground_truth,
     operations_since,
     rows,
@@ -96,9 +96,9 @@ def test_an_always_on_run_compacts_each_table_when_its_log_counts_enough_files(
     thread.start()
     try:
         for wave in range(1, 7):  # a batch per wave: each waits for gold to hold the last
-            wait_until(lambda: gold_counts_now(config) == ground_truth(config).gold, failed)
+            wait_until(lambda: gold_counts(config) == ground_truth(config).gold, failed)
             land_wave(landing, rng, wave)
-        wait_until(lambda: gold_counts_now(config) == ground_truth(config).gold, failed)
+        wait_until(lambda: gold_counts(config) == ground_truth(config).gold, failed)
         wait_until(lambda: quarantined_now(config) == failures(ground_truth(config)), failed)
         bronze = config.table("bronze").path
         wait_until(lambda: "OPTIMIZE" in operations_since(bronze, None), failed)
@@ -125,14 +125,6 @@ def wait_until(predicate, failed: list, timeout: float = 120) -> None:
         assert not failed, failed
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.5)
-
-
-def gold_counts_now(config) -> dict:
-    path = config.table("gold").path
-    if not has_commits(path):
-        return {}
-    rows = delta_rs_rows(path, ["release_year", "media_type", "total_releases"])
-    return {(r["release_year"], r["media_type"]): r["total_releases"] for r in rows}
 
 
 def quarantined_now(config) -> int:
