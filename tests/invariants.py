@@ -71,12 +71,23 @@ def every_page(config: PipelineConfig) -> list[tuple[Path, Path]]:
     return live + [(page.path, page.landed) for page in archived_pages(config)]
 
 
+def page_bytes(config: PipelineConfig) -> list[tuple[Path, bytes]]:
+    """Every page's bytes, with where it landed; listed again when a running bronze
+    archives a page between the listing and its read."""
+    for _ in range(20):
+        try:
+            return [(landed, path.read_bytes()) for path, landed in every_page(config)]
+        except FileNotFoundError:
+            continue
+    raise AssertionError(f"pages of {config.landing_path} kept moving while read")
+
+
 def read_pages(config: PipelineConfig) -> Iterator[tuple[Path, datetime, list[dict]] | None]:
     """Every page as (where it landed, fetched_at, results), None for one bronze marks
     corrupt."""
-    for path, landed in every_page(config):
+    for landed, data in page_bytes(config):
         try:
-            envelope = json.loads(path.read_text("utf-8"))  # not UTF-8: a ValueError
+            envelope = json.loads(data.decode("utf-8"))  # not UTF-8: a ValueError
             fetched_at = datetime.fromisoformat(envelope["fetched_at"].replace("Z", "+00:00"))
             response = envelope["response"]
             results = response.get("Search") or []
