@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from streaming.pipeline.archive import archived_pages
+from streaming.pipeline.checkpoints import last_committed_batch
 from streaming.pipeline.runner import run_available_now
 from tests.invariants import assert_invariants, every_page, rows
 from tests.processes import cli, cli_env
@@ -28,11 +29,6 @@ KILLS = int(os.environ.get("OMDB_KILLS", "3"))
 SEED = int(os.environ.get("OMDB_KILL_SEED", str(time.time_ns() % 1_000_000)))
 
 
-def committed_batches(checkpoint: str) -> int:
-    commits = Path(checkpoint, "commits")
-    return sum(1 for p in commits.iterdir() if p.name.isdigit()) if commits.is_dir() else 0
-
-
 def test_sigkill_loop_loses_nothing_and_counts_nothing_twice(spark, config, landing):
     rng = random.Random(SEED)
     env = cli_env(OMDB_LAKEHOUSE_ROOT=str(Path(config.table_root).parent))
@@ -40,7 +36,7 @@ def test_sigkill_loop_loses_nothing_and_counts_nothing_twice(spark, config, land
     for _ in range(KILLS):
         land_wave(landing, rng, wave=wave, pages=2)  # something new for bronze to commit
         wave += 1
-        before = committed_batches(config.bronze.checkpoint_location)
+        before = last_committed_batch(config.bronze.checkpoint_location)
         run = subprocess.Popen(
             cli("run", "--trigger", "continuous", "--interval", "0.5s"),
             env=env,
@@ -52,7 +48,7 @@ def test_sigkill_loop_loses_nothing_and_counts_nothing_twice(spark, config, land
             deadline = time.monotonic() + 120
             # Wait until the streams are live (bronze committed a batch), then land more
             # while they run and kill at a random moment of the work that follows.
-            while committed_batches(config.bronze.checkpoint_location) <= before:
+            while last_committed_batch(config.bronze.checkpoint_location) == before:
                 assert run.poll() is None, "run exited before being killed"
                 assert time.monotonic() < deadline, "run never committed a batch"
                 time.sleep(0.2)
