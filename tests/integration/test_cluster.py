@@ -141,7 +141,7 @@ def test_a_continuous_run_on_two_workers_outlives_a_killed_worker_stops_and_rest
         # Bronze committed, silver and gold still to come: the second worker dies, its
         # executor with it (SIGKILL to its process group); pages go on landing.
         before_kill = executor_logs(two_workers, before)
-        standalone.kill(two_workers.worker_pids[1], standalone.signal.SIGKILL)
+        standalone.kill(two_workers.worker_pids[1], signal.SIGKILL)
         land_wave(landing, rng, 1)
         caught_up = running_until(
             lambda: gold_counts(config) == ground_truth(config).gold, run, "gold to catch up"
