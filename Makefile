@@ -15,6 +15,8 @@ HISTORY_SIZES ?= 10k,100k,300k
 SOAK_MINUTES ?= 30
 CLUSTER_WORKERS ?= 2
 CLUSTER_PAGES ?= 1000
+# make test's pytest processes, each taking whole test files (0: one process).
+TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help install jars spark-floor browser demo test test-fast lint format clean bench bench-history bench-soak bench-fresh bench-whole bench-compaction bench-cluster spark-connect cluster cluster-stop
@@ -71,8 +73,8 @@ format: $(STAMP) ## ruff: fix what can be fixed and format
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: jars spark-floor browser lint ## Lint, then every test (unit and integration, the Spark floor's, the live page's in chromium)
-	$(BIN)/python -m pytest
+test: jars spark-floor browser lint ## Lint, then every test (unit and integration, the Spark floor's, the live page's in chromium), over TEST_WORKERS processes
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(STAMP) ## Only tests that need no Spark
 	$(BIN)/python -m pytest -m 'not spark'

@@ -25,10 +25,16 @@ from tests.pages import Landing
 conf_guard.install()
 
 # The tests' batches are a few rows: Spark's code generation costs more than it saves
-# there (a quarter of a pipeline run, measured). Subprocesses and the Connect server
-# inherit it; the guarantees do not depend on it.
+# there (a quarter of a pipeline run, measured). Every JVM the tests start (this
+# session's, the Connect server's, the commands' own, always-on ones included) compiles
+# with the JIT's first tier only: a test's wait is one driver thread's work, and the
+# optimising compiler's CPU is taken from the other pytest worker (docs/testing.md). The
+# first tier alone reserves a fifth of the tiered code cache; a JVM that lives through
+# the suite keeps the tiered size. Subprocesses inherit it all; no guarantee depends on it.
 os.environ.setdefault(
-    EXTRA_CONF_ENV, "spark.sql.codegen.wholeStage=false;spark.sql.codegen.factoryMode=NO_CODEGEN"
+    EXTRA_CONF_ENV,
+    "spark.sql.codegen.wholeStage=false;spark.sql.codegen.factoryMode=NO_CODEGEN;"
+    "spark.driver.extraJavaOptions=-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m",
 )
 
 RUNTIMES = ("local", "connect")
