@@ -73,6 +73,8 @@ class GuardedHandler(BaseHTTPRequestHandler):
         self._deadline = deadline
         try:
             super().handle()
+        except ConnectionError:
+            pass  # the client hung up (closed or reset) before its answer: no one to tell
         finally:
             deadline.cancel()
             self.slots.release()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import struct
 import threading
 import time
 from http import HTTPStatus
@@ -172,3 +173,17 @@ def answered_within(port, wanted, seconds: float = 5.0) -> tuple[int, bytes]:
         status, _, body = ask(port, headers=BEARER)
         if wanted(status) or time.monotonic() > deadline:
             return status, body
+
+
+def test_a_client_that_hangs_up_before_its_answer_leaves_no_traceback(door, capsys):
+    port = door()
+    for _ in range(5):  # a refused Host, then a reset before the refusal can be written
+        with socket.create_connection(("127.0.0.1", port)) as gone:
+            gone.sendall(b"GET / HTTP/1.0\r\nHost: evil.example\r\n\r\n")
+            gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    assert ask(port, headers=BEARER)[0] == 200  # the door goes on answering
+    deadline = time.monotonic() + 5
+    while any("process_request" in t.name for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "a request thread never ended"
+        time.sleep(0.05)
+    assert "Traceback" not in capsys.readouterr().err
