@@ -29,8 +29,9 @@ conf_guard.install()
 # session's, the Connect server's, the commands' own, always-on ones included) compiles
 # with the JIT's first tier only: a test's wait is one driver thread's work, and the
 # optimising compiler's CPU is taken from the other pytest worker (docs/testing.md). The
-# first tier alone reserves a fifth of the tiered code cache; a JVM that lives through
-# the suite keeps the tiered size. Subprocesses inherit it all; no guarantee depends on it.
+# first tier alone reserves a fifth of the tiered code cache: the test JVMs keep the
+# tiered size, since this session's and the Connect server's compile through the whole
+# suite. Subprocesses inherit it all; no guarantee depends on it.
 os.environ.setdefault(
     EXTRA_CONF_ENV,
     "spark.sql.codegen.wholeStage=false;spark.sql.codegen.factoryMode=NO_CODEGEN;"
